@@ -1,0 +1,1 @@
+"""The action's registry: SQLAlchemy models, Alembic migrations, vocabularies and the quota rules."""

@@ -1,0 +1,107 @@
+"""Engines, sessions and schema upgrades (Alembic) for the registry, on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from resonance.errors import ResonanceError
+
+
+def make_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back everything on any error."""
+    session = factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def alembic_config(url: str) -> Config:
+    script_location = str(resources.files("resonance.registry").joinpath("migrations"))
+    config = Config()
+    config.set_main_option("script_location", script_location)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(url: str) -> tuple[str | None, str]:
+    """Create or upgrade the registry schema to the newest revision; returns (before, after)."""
+    engine = make_engine(url)
+    try:
+        before = current_revision(engine)
+    except OperationalError as exc:
+        raise ResonanceError(
+            what=f"cannot connect to the registry database ({make_url(url).render_as_string()})",
+            fix="check RESONANCE_DATABASE_URL, that the server runs and that the database exists",
+            code="database_unreachable",
+            status=503,
+        ) from exc
+    finally:
+        engine.dispose()
+    command.upgrade(alembic_config(url), "head")
+    return before, head_revision()
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse to work on a database whose schema is missing or older than this code."""
+    current = current_revision(engine)
+    if current != head_revision():
+        state = "has no registry schema" if current is None else f"is at schema revision {current}"
+        raise ResonanceError(
+            what=f"the registry database {state}; this version needs {head_revision()}",
+            fix="run `resonance space init` to create or upgrade it",
+            code="schema_outdated",
+            status=503,
+        )

@@ -1,0 +1,84 @@
+"""Governance acts: contracts, jobs, evaluation results, data demands and reports.
+
+Issue-3 keeps these as registry rows with their essential columns; the policy, federation and
+evaluation packages own their behaviour and add columns through migrations.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from resonance.registry.models.base import Base, Timestamped
+
+
+class Contract(Timestamped, Base):
+    """A 数字合约 between a consumer and a provider over one dataset version (Dataspace Protocol states)."""
+
+    __tablename__ = "contracts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="RESTRICT"), index=True)
+    provider_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    consumer_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), default="REQUESTED", index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Job(Timestamped, Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # training | evaluation
+    name: Mapped[str] = mapped_column(String(200), default="")
+    submitter_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    rounds_total: Mapped[int] = mapped_column(Integer, default=0)
+    rounds_done: Mapped[int] = mapped_column(Integer, default=0)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EvaluationResult(Timestamped, Base):
+    __tablename__ = "evaluation_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="RESTRICT"), index=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="RESTRICT"), index=True)
+    evaluator_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    signature: Mapped[str] = mapped_column(String(200), default="")
+
+
+class DataDemand(Timestamped, Base):
+    __tablename__ = "data_demands"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evaluation_results.id", ondelete="SET NULL"), index=True, nullable=True
+    )
+    target_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
+    industry_id: Mapped[int] = mapped_column(ForeignKey("industries.id", ondelete="RESTRICT"), index=True)
+    slice_description: Mapped[str] = mapped_column(Text, default="")
+    examples_wanted: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+
+
+class Report(Timestamped, Base):
+    """A plan / phase / final report of one action entity; ``submitted_on`` is what the deadlines check."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entity_id: Mapped[int] = mapped_column(ForeignKey("action_entities.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)  # vocabulary report_kind: plan | phase | final
+    title: Mapped[str] = mapped_column(String(300), default="")
+    lang: Mapped[str] = mapped_column(String(5), default="zh")
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | submitted
+    submitted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    file_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,21 @@
+"""Where every command group is registered (one line per group)."""
+
+from __future__ import annotations
+
+import typer
+
+SUB_APPS: list[tuple[str, typer.Typer, str]] = []
+
+
+def _register() -> None:
+    from resonance.cli import action, space
+
+    SUB_APPS.extend(
+        [
+            ("space", space.app, "create, upgrade and serve the space's registry"),
+            ("action", action.app, "the action's quotas and deadlines: progress per entity"),
+        ]
+    )
+
+
+_register()

@@ -1,0 +1,32 @@
+"""``resonance space``: create or upgrade the registry, serve the API."""
+
+from __future__ import annotations
+
+import typer
+
+from resonance.cli._common import console, handle_errors, print_json
+from resonance.registry.db import upgrade
+from resonance.settings import get_settings
+
+app = typer.Typer(no_args_is_help=True)
+
+
+@app.command("init")
+@handle_errors
+def init(json_out: bool = typer.Option(False, "--json", help="print machine-readable JSON")) -> None:
+    """Create the registry database, or upgrade it to this version's schema."""
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    url = settings.effective_database_url
+    before, after = upgrade(url)
+    if json_out:
+        print_json({"database": _safe(url), "before": before, "after": after, "home": str(settings.home)})
+        return
+    state = "created" if before is None else ("already current" if before == after else f"upgraded from {before}")
+    console.print(f"registry {state}: revision {after} at {_safe(url)}")
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

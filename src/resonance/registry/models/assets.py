@@ -66,9 +66,7 @@ class ModelVersion(Timestamped, Base):
     scenario_id: Mapped[int | None] = mapped_column(
         ForeignKey("scenarios.id", ondelete="SET NULL"), index=True, nullable=True
     )
-    developer_org_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
-    )
+    developer_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     family: Mapped[str] = mapped_column(String(60), default="")
     status: Mapped[str] = mapped_column(String(30), default="registered", index=True)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

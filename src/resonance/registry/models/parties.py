@@ -47,9 +47,7 @@ class OrganisationRole(Base):
 
     __tablename__ = "organisation_roles"
 
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
@@ -79,10 +77,10 @@ class SpaceMember(Base):
     __tablename__ = "space_members"
 
     space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id", ondelete="CASCADE"), primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(30), primary_key=True)  # vocabulary space_member_role
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
 
 
 class Consortium(Timestamped, Base):
@@ -107,7 +105,7 @@ class ConsortiumMember(Base):
     __tablename__ = "consortium_members"
 
     consortium_id: Mapped[int] = mapped_column(ForeignKey("consortia.id", ondelete="CASCADE"), primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
-    )
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True)
     role: Mapped[str] = mapped_column(String(30), primary_key=True)  # compute | model | data | application
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")

@@ -388,9 +388,7 @@ def upgrade() -> None:
     with op.batch_alter_table("scenarios", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_scenarios_entity_id"), ["entity_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_scenarios_industry_id"), ["industry_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_scenarios_is_reference_example"), ["is_reference_example"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_scenarios_is_reference_example"), ["is_reference_example"], unique=False)
         batch_op.create_index(batch_op.f("ix_scenarios_lead_org_id"), ["lead_org_id"], unique=False)
 
     op.create_table(
@@ -511,9 +509,7 @@ def upgrade() -> None:
             name=op.f("fk_consortium_members_organisation_id_organisations"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint(
-            "consortium_id", "organisation_id", "role", name=op.f("pk_consortium_members")
-        ),
+        sa.PrimaryKeyConstraint("consortium_id", "organisation_id", "role", name=op.f("pk_consortium_members")),
     )
     op.create_table(
         "datasets",
@@ -645,9 +641,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("code", "version", name=op.f("uq_model_versions_code_version")),
     )
     with op.batch_alter_table("model_versions", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_model_versions_developer_org_id"), ["developer_org_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_model_versions_developer_org_id"), ["developer_org_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_model_versions_entity_id"), ["entity_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_model_versions_industry_id"), ["industry_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_model_versions_kind"), ["kind"], unique=False)
@@ -848,9 +842,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("evaluation_results", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_evaluation_results_dataset_id"), ["dataset_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_evaluation_results_evaluator_org_id"), ["evaluator_org_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_evaluation_results_evaluator_org_id"), ["evaluator_org_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_evaluation_results_model_id"), ["model_id"], unique=False)
 
     op.create_table(

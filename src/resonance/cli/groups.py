@@ -16,6 +16,9 @@ def _register() -> None:
             ("action", action.app, "the action's quotas and deadlines: progress per entity"),
         ]
     )
+    from resonance.cli import registry_commands
+
+    SUB_APPS.extend(registry_commands.concept_groups({name: sub for name, sub, _ in SUB_APPS}))
 
 
 _register()

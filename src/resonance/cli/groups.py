@@ -8,12 +8,13 @@ SUB_APPS: list[tuple[str, typer.Typer, str]] = []
 
 
 def _register() -> None:
-    from resonance.cli import action, space
+    from resonance.cli import action, demo, space
 
     SUB_APPS.extend(
         [
             ("space", space.app, "create, upgrade and serve the space's registry"),
             ("action", action.app, "the action's quotas and deadlines: progress per entity"),
+            ("demo", demo.app, "build a fresh example space and show what Resonance Space does"),
         ]
     )
     from resonance.cli import registry_commands

@@ -18,6 +18,9 @@ def _register() -> None:
             ("demo", demo.app, "build a fresh example space and show what Resonance Space does"),
         ]
     )
+    from resonance.cli import bulk
+
+    SUB_APPS.extend(bulk.GROUPS)  # `resonance import FILE`, `resonance export lists`
     from resonance.cli import registry_commands
 
     SUB_APPS.extend(registry_commands.concept_groups({name: sub for name, sub, _ in SUB_APPS}))

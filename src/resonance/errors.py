@@ -69,8 +69,8 @@ class NotFound(ResonanceError):
 
 
 class Conflict(ResonanceError):
-    def __init__(self, what: str, fix: str = "", where: str = "") -> None:
-        super().__init__(what=what, fix=fix, where=where, code="conflict", status=409)
+    def __init__(self, what: str, fix: str = "", where: str = "", problems: list[Problem] | None = None) -> None:
+        super().__init__(what=what, fix=fix, where=where, code="conflict", status=409, problems=problems or [])
 
 
 class Forbidden(ResonanceError):

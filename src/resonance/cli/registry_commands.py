@@ -14,25 +14,6 @@ from resonance.errors import ResonanceError
 from resonance.registry import services
 from resonance.registry.concepts import CONCEPTS, Concept
 
-# CLI group name per concept: singular, as people say it ("resonance dataset list")
-GROUP_NAMES = {
-    "industries": "industry",
-    "entities": "entity",
-    "key-cities": "key-city",
-    "organisations": "org",
-    "spaces": "space",
-    "consortia": "consortium",
-    "scenarios": "scenario",
-    "datasets": "dataset",
-    "models": "model",
-    "agents": "agent",
-    "cases": "case",
-    "contracts": "contract",
-    "jobs": "job",
-    "evaluations": "evaluation",
-    "data-demands": "demand",
-    "reports": "report",
-}
 _TABLE_FIELDS = (
     "id",
     "code",
@@ -200,8 +181,8 @@ def build(concept: Concept, app: typer.Typer | None = None) -> typer.Typer:
 def concept_groups(existing: dict[str, typer.Typer]) -> list[tuple[str, typer.Typer, str]]:
     """One (name, app, help) per concept; concepts whose group already exists get their commands added to it."""
     out = []
-    for name, concept in CONCEPTS.items():
-        group = GROUP_NAMES[name]
+    for concept in CONCEPTS.values():
+        group = concept.cli
         if group in existing:
             build(concept, existing[group])
             continue

@@ -44,9 +44,35 @@ class Concept:
     public: bool = True  # viewers may read
     lookup: tuple[str, ...] = ("code",)
     versioned: bool = False  # code@version
-    write_hook: Callable[[Session, Any, dict[str, Any]], None] | None = None
+    write_hook: Callable[[Session, Any, dict[str, Any], str], None] | None = None
     read_hook: Callable[[Any], dict[str, Any]] | None = None
     create_defaults: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cli(self) -> str:
+        """The CLI group people type: ``resonance dataset list``."""
+        return CLI_GROUPS[self.name]
+
+
+# CLI group name per concept: singular, as people say it
+CLI_GROUPS = {
+    "industries": "industry",
+    "entities": "entity",
+    "key-cities": "key-city",
+    "organisations": "org",
+    "spaces": "space",
+    "consortia": "consortium",
+    "scenarios": "scenario",
+    "datasets": "dataset",
+    "models": "model",
+    "agents": "agent",
+    "cases": "case",
+    "contracts": "contract",
+    "jobs": "job",
+    "evaluations": "evaluation",
+    "data-demands": "demand",
+    "reports": "report",
+}
 
 
 INDUSTRY = Ref("industry_id", m.Industry, "industry")
@@ -61,44 +87,63 @@ def _org(column: str) -> Ref:
 # --- collection fields (many-to-many and child rows) -------------------------------------------------
 
 
-def _industries_hook(session: Session, obj: Any, data: dict[str, Any]) -> None:
-    from resonance.registry.services import resolve
+def _industries_hook(session: Session, obj: Any, data: dict[str, Any], where: str) -> None:
+    from resonance.registry.services import collect, resolve
 
-    if "industries" in data and data["industries"] is not None:
-        found = [resolve(session, m.Industry, v, where=f"industries[{i}]") for i, v in enumerate(data["industries"])]
-        unique = list({ind.id: ind for ind in found}.values())
-        obj.industries = unique
+    if data.get("industries") is not None:
+        with collect() as found:
+            for i, value in enumerate(data["industries"]):
+                found.attempt(
+                    lambda v=value, i=i: resolve(session, m.Industry, v, where=_at(where, f"industries[{i}]"))
+                )
+        obj.industries = list({ind.id: ind for ind in found.results}.values())
 
 
 def _members_hook(member_model: type[m.Base], vocabulary: str, fk: str):  # type: ignore[no-untyped-def]
-    def hook(session: Session, obj: Any, data: dict[str, Any]) -> None:
-        from resonance.registry.services import resolve
+    def hook(session: Session, obj: Any, data: dict[str, Any], where: str) -> None:
+        from resonance.registry.services import collect, resolve
         from resonance.registry.vocabularies import normalise
 
         if data.get("members") is None:
             return
-        seen: dict[tuple[int, str], Any] = {}
-        for i, member in enumerate(data["members"]):
-            org = resolve(session, m.Organisation, member["organisation"], where=f"members[{i}].organisation")
-            role = normalise(vocabulary, member["role"], where=f"members[{i}].role")
-            seen[(org.id, role)] = member_model(organisation_id=org.id, role=role, **{fk: obj.id})
-        obj.members = list(seen.values())
+        with collect() as found:
+            for i, member in enumerate(data["members"]):
+                at = _at(where, f"members[{i}]")
+                found.attempt(
+                    lambda mb=member, at=at: resolve(
+                        session, m.Organisation, mb["organisation"], where=f"{at}.organisation"
+                    )
+                )
+                found.attempt(lambda mb=member, at=at: normalise(vocabulary, mb["role"], where=f"{at}.role"))
+        pairs = zip(found.results[::2], found.results[1::2], strict=True)
+        unique = {(org.id, role): member_model(organisation_id=org.id, role=role) for org, role in pairs}
+        obj.members = list(unique.values())
 
     return hook
 
 
-def _space_hook(session: Session, obj: Any, data: dict[str, Any]) -> None:
-    _industries_hook(session, obj, data)
-    _members_hook(m.SpaceMember, "space_member_role", "space_id")(session, obj, data)
+def _space_hook(session: Session, obj: Any, data: dict[str, Any], where: str) -> None:
+    from resonance.registry.services import collect
+
+    with collect() as steps:
+        steps.attempt(lambda: _industries_hook(session, obj, data, where))
+        steps.attempt(lambda: _members_hook(m.SpaceMember, "space_member_role", "space_id")(session, obj, data, where))
 
 
-def _org_roles_hook(session: Session, obj: Any, data: dict[str, Any]) -> None:
+def _org_roles_hook(session: Session, obj: Any, data: dict[str, Any], where: str) -> None:
+    from resonance.registry.services import collect
     from resonance.registry.vocabularies import normalise
 
     if data.get("roles") is None:
         return
-    roles = {normalise("organisation_role", r, where=f"roles[{i}]") for i, r in enumerate(data["roles"])}
-    obj.roles = [m.OrganisationRole(organisation_id=obj.id, role=r) for r in sorted(roles)]
+    with collect() as found:
+        for i, role in enumerate(data["roles"]):
+            found.attempt(lambda r=role, i=i: normalise("organisation_role", r, where=_at(where, f"roles[{i}]")))
+    obj.roles = [m.OrganisationRole(role=r) for r in sorted(set(found.results))]
+
+
+def _at(where: str, field: str) -> str:
+    return f"{where}, field {field}" if where else f"field {field}"
 
 
 def _codes_of(items: list[Any]) -> list[str]:

@@ -67,8 +67,10 @@ def query_terms(query: str) -> tuple[set[str], set[str]]:
     return {t[:MAX_TERM] for t in exact}, prefixes
 
 
-def reindex(session: Session, kind: str, object_id: int, texts: Iterable[str | None]) -> None:
-    session.execute(delete(SearchTerm).where(SearchTerm.kind == kind, SearchTerm.object_id == object_id))
+def reindex(session: Session, kind: str, object_id: int, texts: Iterable[str | None], new: bool = False) -> None:
+    """Replace the terms of one row (``new``: the row has none yet, skip the delete)."""
+    if not new:
+        session.execute(delete(SearchTerm).where(SearchTerm.kind == kind, SearchTerm.object_id == object_id))
     terms = document_terms(*texts)
     if terms:
         session.execute(insert(SearchTerm), [{"kind": kind, "term": t, "object_id": object_id} for t in terms])

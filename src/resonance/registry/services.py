@@ -8,11 +8,13 @@ name, normalises vocabulary values (key, zh or en label), keeps the search index
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, UniqueConstraint, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,46 @@ from resonance.registry.concepts import Concept
 from resonance.registry.vocabularies import normalise
 
 _LOOKUP_LABEL = {"code": "code", "name_zh": "Chinese name", "name_en": "English name", "uscc": "USCC"}
+
+
+class Collector:
+    """Runs several checks and remembers every problem, so that one error can report them all."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.results: list[Any] = []
+
+    def attempt(self, check: Any, value: Any = None) -> Any:
+        """Run ``check()``; on a ResonanceError keep its problems (``value`` is the input being checked)."""
+        try:
+            result = check()
+        except ResonanceError as exc:
+            self.problems.extend(
+                exc.problems or [Problem(what=exc.what, where=exc.where, fix=exc.fix, value=_short(value))]
+            )
+            return None
+        self.results.append(result)
+        return result
+
+
+@contextmanager
+def collect(where: str = "") -> Iterator[Collector]:
+    """``with collect() as c: c.attempt(...)``; raises one ResonanceError listing every problem at the end."""
+    collector = Collector()
+    yield collector
+    problems = collector.problems
+    if len(problems) == 1:
+        p = problems[0]
+        raise ResonanceError(what=p.what, where=p.where, fix=p.fix, code="unknown_value", status=422, problems=problems)
+    if problems:
+        raise ResonanceError(
+            what=f"{len(problems)} invalid values: {problems[0]}",
+            where=where,
+            fix="correct the values listed",
+            code="unknown_value",
+            status=422,
+            problems=problems,
+        )
 
 
 @dataclass
@@ -87,8 +129,23 @@ _VERSIONED = (m.Dataset, m.ModelVersion)
 
 
 def resolve(session: Session, target: type[m.Base], value: Any, where: str = "") -> Any:
-    """Find the row a reference names: by code / name (per target), ``code@version``, or numeric id."""
+    """Find the row a reference names: by code / name (per target), ``code@version``, or numeric id.
+
+    Found rows are cached for the session (imports name the same owner or industry thousands of times).
+    """
     text = str(value).strip()
+    cache: dict[tuple[type[m.Base], str], Any] = session.info.setdefault("resolved", {})
+    cached = cache.get((target, text))
+    if cached is not None and cached in session:
+        return cached
+    row = _lookup(session, target, text)
+    if row is None:
+        raise _unknown(target, text, where)
+    cache[(target, text)] = row
+    return row
+
+
+def _lookup(session: Session, target: type[m.Base], text: str) -> Any:
     lookups = _LOOKUPS.get(target, ())
     row = None
     if target in _VERSIONED:
@@ -104,29 +161,22 @@ def resolve(session: Session, target: type[m.Base], value: Any, where: str = "")
         row = session.scalars(select(target).where(or_(*conds)).limit(1)).first()
     if row is None and text.isdigit() and len(text) < 10:
         row = session.get(target, int(text))
-    if row is None:
-        kind = _kind_of(target)
-        by = " or ".join(_LOOKUP_LABEL.get(f, f) for f in lookups) or "id"
-        raise ResonanceError(
-            what=f"no {kind} with {by} {text!r}",
-            where=where,
-            fix=f"register the {kind} first, or use an existing one (`resonance {_cli_name(target)} list`)",
-            code="unknown_reference",
-            status=422,
-        )
     return row
 
 
-def _kind_of(target: type[m.Base]) -> str:
+def _unknown(target: type[m.Base], text: str, where: str) -> ResonanceError:
     from resonance.registry.concepts import CONCEPTS
+    from resonance.registry.vocabularies import industries
 
-    return next((c.singular for c in CONCEPTS.values() if c.model is target), target.__tablename__)
-
-
-def _cli_name(target: type[m.Base]) -> str:
-    from resonance.registry.concepts import CONCEPTS
-
-    return next((c.name for c in CONCEPTS.values() if c.model is target), target.__tablename__)
+    concept = next(c for c in CONCEPTS.values() if c.model is target)
+    by = " or ".join(_LOOKUP_LABEL.get(f, f) for f in _LOOKUPS.get(target, ())) or "id"
+    if target is m.Industry:
+        fix = "use one of the 20 industries of the notice: " + "、".join(i["zh"] for i in industries())
+    else:
+        fix = f"register the {concept.singular} first, or use an existing one (`resonance {concept.cli} list`)"
+    return ResonanceError(
+        what=f"no {concept.singular} with {by} {text!r}", where=where, fix=fix, code="unknown_reference", status=422
+    )
 
 
 def display_key(row: Any) -> str:
@@ -233,7 +283,7 @@ def get_row(session: Session, concept: Concept, key: str | int) -> Any:
     if row is None and text.isdigit() and len(text) < 10:
         row = session.get(concept.model, int(text))
     if row is None:
-        raise NotFound(concept.singular, key, fix=f"list them with `resonance {concept.name} list`")
+        raise NotFound(concept.singular, key, fix=f"list them with `resonance {concept.cli} list`")
     return row
 
 
@@ -246,67 +296,89 @@ def read_one(session: Session, concept: Concept, row: Any) -> dict[str, Any]:
 
 def _apply(session: Session, concept: Concept, row: Any, data: dict[str, Any], where: str) -> None:
     """Set fields on ``row``; every bad reference or vocabulary value is reported, not just the first."""
-    problems: list[Problem] = []
-    for name, value in data.items():
-        try:
-            if name in concept.refs:
-                ref = concept.refs[name]
-                target = resolve(session, ref.target, value, where=_join(where, name)) if value is not None else None
-                setattr(row, ref.column, target.id if target is not None else None)
-            elif name in concept.vocab:
-                if value is not None:
-                    setattr(row, name, normalise(concept.vocab[name], value, where=_join(where, name)))
-            elif name not in ("industries", "members", "roles"):  # those are set by the concept's write hook
-                setattr(row, name, value)
-        except ResonanceError as exc:
-            problems.append(Problem(what=exc.what, where=exc.where, fix=exc.fix, value=_short(value)))
-    if len(problems) == 1:
-        p = problems[0]
-        raise ResonanceError(what=p.what, where=p.where, fix=p.fix, code="unknown_value", status=422, problems=problems)
-    if problems:
-        raise ResonanceError(
-            what=f"{len(problems)} invalid values: {problems[0]}",
-            where=where,
-            fix="correct the values listed",
-            code="unknown_value",
-            status=422,
-            problems=problems,
-        )
+    with collect(where) as checks:
+        for name, value in data.items():
+            checks.attempt(lambda name=name, value=value: _set(session, concept, row, name, value, where), value)
+        if concept.write_hook:
+            checks.attempt(lambda: concept.write_hook(session, row, data, where))
+
+
+def _set(session: Session, concept: Concept, row: Any, name: str, value: Any, where: str) -> None:
+    if name in concept.refs:
+        ref = concept.refs[name]
+        target = resolve(session, ref.target, value, where=_join(where, name)) if value is not None else None
+        setattr(row, ref.column, target.id if target is not None else None)
+    elif name in concept.vocab:
+        if value is not None:
+            setattr(row, name, normalise(concept.vocab[name], value, where=_join(where, name)))
+    elif name not in ("industries", "members", "roles"):  # those are set by the concept's write hook
+        setattr(row, name, value)
+
+
+def _check_raw_references(
+    session: Session, concept: Concept, payload: Any, bad_fields: set[str], where: str
+) -> list[Problem]:
+    """For a payload the schema refused: also check its references and vocabulary values, to report all at once."""
+    if not isinstance(payload, dict):
+        return []
+    collector = Collector()
+    for name, value in payload.items():
+        if name in bad_fields or not isinstance(value, str):
+            continue
+        if name in concept.refs:
+            collector.attempt(
+                lambda n=name, v=value: resolve(session, concept.refs[n].target, v, where=_join(where, n))
+            )
+        elif name in concept.vocab:
+            collector.attempt(lambda n=name, v=value: normalise(concept.vocab[n], v, where=_join(where, n)), value)
+    return collector.problems
 
 
 def _join(where: str, name: str) -> str:
     return f"{where}, field {name}" if where else f"field {name}"
 
 
+def _unique_column_sets(model: type[m.Base]) -> list[tuple[str, ...]]:
+    table = model.__table__
+    sets = [(c.name,) for c in table.columns if c.unique]
+    sets += [tuple(c.name for c in u.columns) for u in table.constraints if isinstance(u, UniqueConstraint)]
+    return sets
+
+
 def _check_unique(session: Session, concept: Concept, row: Any, where: str) -> None:
+    """Refuse duplicates of every unique column and unique constraint before the database has to."""
     model = concept.model
-    checks: list[tuple[str, Any]] = []
-    if concept.versioned:
-        checks.append(("code", (model.code == row.code) & (model.version == row.version)))
-    elif hasattr(model, "code") and "code" in concept.lookup:
-        checks.append(("code", model.code == row.code))
-    for unique_name in ("name_zh", "uscc"):
-        column = getattr(model.__table__.c, unique_name, None)
-        if column is not None and column.unique and getattr(row, unique_name, None):
-            checks.append((unique_name, getattr(model, unique_name) == getattr(row, unique_name)))
-    for field_name, cond in checks:
-        stmt = select(model.id).where(cond)
+    field_of = {ref.column: name for name, ref in concept.refs.items()}
+    for columns in _unique_column_sets(model):
+        values = [getattr(row, c) for c in columns]
+        if any(v is None or v == "" for v in values):
+            continue
+        stmt = select(model.id).where(*(getattr(model, c) == v for c, v in zip(columns, values, strict=True)))
         if row.id is not None:
             stmt = stmt.where(model.id != row.id)
-        if session.scalar(stmt.limit(1)) is not None:
-            value = getattr(row, field_name)
-            if concept.versioned and field_name == "code":
-                value = f"{row.code}@{row.version}"
-            raise Conflict(
-                what=f"a {concept.singular} with {field_name} {value!r} already exists",
-                where=where,
-                fix="use another value, or update the existing one instead of creating it again",
-            )
+        if session.scalar(stmt.limit(1)) is None:
+            continue
+        own = [c for c in columns if c not in field_of] or list(columns)
+        shown = f"{row.code}@{row.version}" if concept.versioned and "code" in columns else str(getattr(row, own[0]))
+        label = "+".join(field_of.get(c, c) for c in columns)
+        problem = Problem(
+            what=f"a {concept.singular} with {label} {shown!r} already exists",
+            where=_join(where, field_of.get(own[0], own[0])),
+            value=shown,
+            fix="use another value, or update the existing one instead of creating it again",
+        )
+        raise Conflict(
+            what=f"a {concept.singular} with {label} {shown!r} already exists",
+            where=where,
+            fix=problem.fix,
+            problems=[problem],
+        )
 
 
-def _index(session: Session, concept: Concept, row: Any) -> None:
+def _index(session: Session, concept: Concept, row: Any, new: bool = False) -> None:
     if concept.search_fields:
-        search.reindex(session, concept.name, row.id, [getattr(row, f) for f in concept.search_fields])
+        texts = [getattr(row, f) for f in concept.search_fields]
+        search.reindex(session, concept.name, row.id, texts, new=new)
 
 
 def _validate_consistency(session: Session, concept: Concept, row: Any, where: str) -> None:
@@ -340,17 +412,19 @@ def create(
     """Validate and insert one row (plus its collections and search terms); returns the ORM row."""
     if concept.create is None:
         raise ResonanceError(what=f"{concept.name} are fixed and cannot be created", code="read_only", status=405)
-    data = parse(concept.create, payload, where).model_dump(exclude_unset=False)
+    try:
+        data = parse(concept.create, payload, where).model_dump(exclude_unset=False)
+    except ResonanceError as exc:
+        bad = {p.where.rsplit("field ", 1)[-1].split(".")[0] for p in exc.problems}
+        exc.problems.extend(_check_raw_references(session, concept, payload, bad, where))
+        raise
     row = concept.model(**concept.create_defaults, **(extra or {}))
     _apply(session, concept, row, data, where)
     _check_unique(session, concept, row, where)
     _validate_consistency(session, concept, row, where)
     session.add(row)
-    _flush(session, concept, where)
-    if concept.write_hook:
-        concept.write_hook(session, row, data)
-        _flush(session, concept, where)
-    _index(session, concept, row)
+    _flush(session, concept, row, where)
+    _index(session, concept, row, new=True)
     return row
 
 
@@ -358,12 +432,11 @@ def update(session: Session, concept: Concept, row: Any, payload: Any, where: st
     if concept.update is None:
         raise ResonanceError(what=f"{concept.name} are fixed and cannot be changed", code="read_only", status=405)
     data = parse(concept.update, payload, where).model_dump(exclude_unset=True)
-    _apply(session, concept, row, data, where)
-    _check_unique(session, concept, row, where)
-    _validate_consistency(session, concept, row, where)
-    if concept.write_hook:
-        concept.write_hook(session, row, data)
-    _flush(session, concept, where)
+    with session.no_autoflush:
+        _apply(session, concept, row, data, where)
+        _check_unique(session, concept, row, where)
+        _validate_consistency(session, concept, row, where)
+    _flush(session, concept, row, where)
     _index(session, concept, row)
     return row
 
@@ -371,11 +444,11 @@ def update(session: Session, concept: Concept, row: Any, payload: Any, where: st
 def delete(session: Session, concept: Concept, row: Any) -> None:
     if concept.create is None:
         raise ResonanceError(what=f"{concept.name} are fixed and cannot be deleted", code="read_only", status=405)
-    session.delete(row)
     try:
-        session.flush()
+        with session.begin_nested():
+            session.delete(row)
+            session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict(
             what=f"{concept.singular} {display_key(row)} is still referenced by other rows",
             fix="delete or re-point the rows that reference it first (or set its status to retired)",
@@ -383,13 +456,22 @@ def delete(session: Session, concept: Concept, row: Any) -> None:
     search.unindex(session, concept.name, row.id)
 
 
-def _flush(session: Session, concept: Concept, where: str) -> None:
+def _flush(session: Session, concept: Concept, row: Any, where: str) -> None:
+    """Flush inside a savepoint: a database-level conflict undoes this row only, not the caller's transaction."""
     try:
-        session.flush()
+        with session.begin_nested():
+            session.flush()
     except IntegrityError as exc:
-        session.rollback()
+        if row in session.new:
+            session.expunge(row)
         raise Conflict(
-            what=f"the {concept.singular} conflicts with an existing row ({exc.orig.__class__.__name__})",
+            what=f"the {concept.singular} conflicts with an existing row ({_constraint(exc)})",
             where=where,
-            fix="check codes and names are unique and that referenced rows exist",
+            fix="check that codes and names are unique and that referenced rows exist",
         ) from None
+
+
+def _constraint(exc: IntegrityError) -> str:
+    diag = getattr(exc.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name or str(exc.orig).splitlines()[0][:120]

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from resonance.demo.bundled import ai4i_shape_by_type
 from resonance.registry import models as m
-from resonance.registry import services
+from resonance.registry import reference_scenarios, services
 from resonance.registry.concepts import CONCEPTS
 
 MACHINE_TOOL_SCENARIOS = [
@@ -102,6 +102,9 @@ def seed(session: Session) -> Counter[str]:
 
     scenarios = _machine_tool_scenarios(session)
     added["scenarios"] += len(scenarios)
+    for reference in ("REF-steel-01", "REF-steel-02", "REF-steel-03"):  # adopted 参考示例, then edited in place
+        reference_scenarios.accept(session, reference, "jiangsu", lead="steel-a")
+        added["scenarios"] += 1
 
     _add(
         session,

@@ -1,0 +1,292 @@
+"""Per-column sensitivity scan at the data node: which identifier kinds a column holds, and how often.
+
+The result carries counts and rates only, never a matched value, so it may be published as metadata.
+
+Sampling: a column is read once, in order. Null-like values (None, NaN, empty or blank strings) are
+counted and dropped; of the rest, up to ``sample_limit`` (default 10,000) are kept by reservoir
+sampling (Vitter's algorithm L) with a seeded ``random.Random`` (default seed 0), so the same column
+gives the same report every time. When a column has no more non-null values than the limit, every one
+is scanned (``sampling == "all"``). Rates are over the sampled values; ``estimated_count`` scales a
+rate up to the column's non-null count. Free text is scanned for embedded identifiers up to its first
+``MAX_TEXT_CHARS`` characters.
+
+Two rates per kind, over the sampled values: ``match_rate`` counts values that ARE one identifier (the
+whole trimmed value), ``contains_rate`` values of free text with at least one embedded (values that are a
+whole identifier are not counted again). When a value or a stretch of text is a valid identifier of two
+kinds (an 18-digit resident ID that also passes Luhn), it counts for the first kind in
+``VALUE_RECOGNIZERS`` order only.
+
+A kind is flagged when its ``match_rate`` reaches ``threshold`` (default 0.5), or its ``contains_rate``
+reaches ``contains_threshold`` (default 0.1), or the column is a mixed identifier column (all kinds'
+match rates together reach ``threshold``, e.g. a "contact" column of phones and e-mails) and the kind's
+own match rate reaches ``contains_threshold``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, Literal, TypeVar
+
+from resonance.node.sensitivity.recognizers import (
+    HEADER_RECOGNIZERS,
+    VALUE_RECOGNIZERS,
+    HeaderRecognizer,
+    Recognizer,
+)
+
+DEFAULT_SAMPLE_LIMIT = 10_000
+DEFAULT_SEED = 0
+DEFAULT_THRESHOLD = 0.5
+DEFAULT_CONTAINS_THRESHOLD = 0.1
+MAX_TEXT_CHARS = 4_096
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class KindFinding:
+    """How often one kind of identifier occurs in a column (counts over the sample; no values)."""
+
+    kind: str
+    zh: str
+    en: str
+    basis: Literal["value", "header"]
+    personal: bool
+    sensitive: bool
+    match_count: int
+    match_rate: float
+    contains_count: int
+    contains_rate: float
+    estimated_count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "label": {"zh": self.zh, "en": self.en},
+            "basis": self.basis,
+            "personal": self.personal,
+            "sensitive": self.sensitive,
+            "match_count": self.match_count,
+            "match_rate": round(self.match_rate, 6),
+            "contains_count": self.contains_count,
+            "contains_rate": round(self.contains_rate, 6),
+            "estimated_count": self.estimated_count,
+        }
+
+
+@dataclass(frozen=True)
+class ColumnSensitivity:
+    """The sensitivity scan of one column: per-kind rates, the PII verdict and how the sample was drawn."""
+
+    column: str
+    rows: int
+    non_null: int
+    sampled: int
+    sampling: Literal["all", "reservoir"]
+    seed: int
+    threshold: float
+    contains_threshold: float
+    findings: tuple[KindFinding, ...]
+    flagged_kinds: tuple[str, ...]
+
+    @property
+    def pii_kinds(self) -> tuple[str, ...]:
+        """Flagged kinds that identify natural persons (not USCCs or IP addresses)."""
+        return tuple(f.kind for f in self.findings if f.kind in self.flagged_kinds and f.personal)
+
+    @property
+    def pii(self) -> bool:
+        """True when a personal kind reaches its threshold (or the header names people)."""
+        return bool(self.pii_kinds)
+
+    @property
+    def kinds_found(self) -> tuple[str, ...]:
+        """Kinds seen at least once, whatever their rate."""
+        return tuple(f.kind for f in self.findings if f.basis == "header" or f.match_count or f.contains_count)
+
+    def finding(self, kind: str) -> KindFinding | None:
+        """The finding for ``kind``, or None when the kind is not reported for this column."""
+        return next((f for f in self.findings if f.kind == kind), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "rows": self.rows,
+            "non_null": self.non_null,
+            "sampled": self.sampled,
+            "sampling": self.sampling,
+            "seed": self.seed,
+            "threshold": self.threshold,
+            "contains_threshold": self.contains_threshold,
+            "pii": self.pii,
+            "pii_kinds": list(self.pii_kinds),
+            "flagged_kinds": list(self.flagged_kinds),
+            "kinds_found": list(self.kinds_found),
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+class _Counter:
+    """Turns raw cells into text, counting rows and non-null cells as the stream is consumed."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.non_null = 0
+
+    def text(self, value: object) -> str:
+        self.rows += 1
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            text = value.strip()
+        elif isinstance(value, bytes):
+            text = value.decode("utf-8", "replace").strip()
+        elif isinstance(value, float):
+            if math.isnan(value) or math.isinf(value):
+                return ""
+            # phone or card numbers read as floats: 13812345678.0 -> "13812345678"
+            text = str(int(value)) if value.is_integer() and abs(value) < 1e19 else repr(value)
+        else:
+            text = str(value).strip()
+        if text:
+            self.non_null += 1
+        return text
+
+
+def _open_unit(rng: random.Random) -> float:
+    u = rng.random()
+    while u == 0.0:
+        u = rng.random()
+    return u
+
+
+def reservoir_sample(items: Iterator[T], k: int, seed: int) -> list[T]:
+    """Uniform sample of ``k`` items from a stream of unknown length (algorithm L), deterministic per seed."""
+    reservoir = list(islice(items, k))
+    if len(reservoir) < k or k == 0:
+        return reservoir
+    rng = random.Random(seed)
+    w = math.exp(math.log(_open_unit(rng)) / k)
+    while True:
+        w = min(w, 1.0 - 1e-16)
+        skip = math.floor(math.log(_open_unit(rng)) / math.log1p(-w))
+        nxt = next(islice(items, skip, skip + 1), None)
+        if nxt is None:
+            return reservoir
+        reservoir[rng.randrange(k)] = nxt
+        w *= math.exp(math.log(_open_unit(rng)) / k)
+
+
+def _whole_kind(text: str) -> str | None:
+    for recognizer in VALUE_RECOGNIZERS:
+        if recognizer.matches(text):
+            return recognizer.kind
+    return None
+
+
+def _contained_kinds(text: str) -> set[str]:
+    claimed: list[tuple[int, int]] = []
+    kinds: set[str] = set()
+    for recognizer in VALUE_RECOGNIZERS:
+        for start, end in recognizer.finditer(text):
+            if any(start < e and s < end for s, e in claimed):
+                continue
+            claimed.append((start, end))
+            kinds.add(recognizer.kind)
+    return kinds
+
+
+def _finding(
+    recognizer: Recognizer | HeaderRecognizer,
+    basis: Literal["value", "header"],
+    whole: int,
+    contains: int,
+    n: int,
+    non_null: int,
+) -> KindFinding:
+    match_rate = whole / n if n else 0.0
+    contains_rate = contains / n if n else 0.0
+    estimated = non_null if basis == "header" else round(non_null * (match_rate + contains_rate))
+    return KindFinding(
+        kind=recognizer.kind,
+        zh=recognizer.zh,
+        en=recognizer.en,
+        basis=basis,
+        personal=recognizer.personal,
+        sensitive=recognizer.sensitive,
+        match_count=whole,
+        match_rate=match_rate,
+        contains_count=contains,
+        contains_rate=contains_rate,
+        estimated_count=estimated,
+    )
+
+
+def scan_column(
+    name: str,
+    values: Iterable[object],
+    sample_limit: int = DEFAULT_SAMPLE_LIMIT,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    contains_threshold: float = DEFAULT_CONTAINS_THRESHOLD,
+    seed: int = DEFAULT_SEED,
+) -> ColumnSensitivity:
+    """Scan one column (any iterable of cells, e.g. a million strings) and report per-kind rates.
+
+    Kinds are flagged as the module docstring says (thresholds 0.5 whole-value, 0.1 embedded in text,
+    both configurable), and ``person_name`` when the header names people. ``pii`` is true when a flagged
+    kind identifies natural persons (USCCs and IP addresses are flagged but are not PII). The report
+    holds counts and rates only, never a cell value.
+    """
+    if sample_limit < 1:
+        raise ValueError("sample_limit must be at least 1")
+    counter = _Counter()
+    texts = filter(None, map(counter.text, values))
+    sample = reservoir_sample(texts, sample_limit, seed)  # drains the stream, so the counts are complete
+    n = len(sample)
+    whole = dict.fromkeys((r.kind for r in VALUE_RECOGNIZERS), 0)
+    contains = dict.fromkeys(whole, 0)
+    for text in sample:
+        kind = _whole_kind(text)
+        if kind is not None:
+            whole[kind] += 1
+            continue
+        for found in _contained_kinds(text[:MAX_TEXT_CHARS]):
+            contains[found] += 1
+
+    findings: list[KindFinding] = []
+    flagged: list[str] = []
+    for header in HEADER_RECOGNIZERS:
+        if header.validate(name):
+            findings.append(_finding(header, "header", 0, 0, n, counter.non_null))
+            flagged.append(header.kind)
+    mixed = n > 0 and sum(whole.values()) / n >= threshold
+    for recognizer in VALUE_RECOGNIZERS:
+        finding = _finding(recognizer, "value", whole[recognizer.kind], contains[recognizer.kind], n, counter.non_null)
+        findings.append(finding)
+        if n and (
+            finding.match_rate >= threshold
+            or finding.contains_rate >= contains_threshold
+            or (mixed and finding.match_rate >= contains_threshold)
+        ):
+            flagged.append(recognizer.kind)
+    return ColumnSensitivity(
+        column=name,
+        rows=counter.rows,
+        non_null=counter.non_null,
+        sampled=n,
+        sampling="all" if n == counter.non_null else "reservoir",
+        seed=seed,
+        threshold=threshold,
+        contains_threshold=contains_threshold,
+        findings=tuple(findings),
+        flagged_kinds=tuple(flagged),
+    )
+
+
+def scan_table(columns: dict[str, Iterable[object]], **options: Any) -> list[ColumnSensitivity]:
+    """Scan every column of a table given as ``{header: values}``; ``options`` go to ``scan_column``."""
+    return [scan_column(name, values, **options) for name, values in columns.items()]

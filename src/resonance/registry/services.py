@@ -202,7 +202,7 @@ def to_read(session: Session, concept: Concept, rows: list[Any]) -> list[dict[st
                     keys[ref.target][target_row.id] = display_key(target_row)
     out = []
     for row in rows:
-        data = {c.key: getattr(row, c.key) for c in row.__table__.columns}
+        data = {key: getattr(row, key) for key in _read_columns(concept)}
         for name, ref in concept.refs.items():
             fk = data.pop(ref.column, None)
             data[name] = keys[ref.target].get(fk) if fk is not None else None
@@ -210,6 +210,12 @@ def to_read(session: Session, concept: Concept, rows: list[Any]) -> list[dict[st
             data.update(concept.read_hook(row))
         out.append(concept.read.model_validate(data).model_dump(mode="json"))
     return out
+
+
+def _read_columns(concept: Concept) -> list[str]:
+    """Columns the read schema shows (or resolves to codes); deferred JSON blobs stay unloaded."""
+    wanted = set(concept.read.model_fields) | {ref.column for ref in concept.refs.values()}
+    return [c.key for c in concept.model.__table__.columns if c.key in wanted]
 
 
 def _chunks(items: list[int], size: int) -> list[list[int]]:

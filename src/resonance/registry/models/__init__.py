@@ -5,6 +5,7 @@ from resonance.registry.models.assets import Agent, Case, Dataset, ModelVersion
 from resonance.registry.models.auth import ApiToken
 from resonance.registry.models.base import Base
 from resonance.registry.models.governance import Contract, DataDemand, EvaluationResult, Job, Report
+from resonance.registry.models.nodes import Node
 from resonance.registry.models.parties import (
     Consortium,
     ConsortiumMember,
@@ -33,6 +34,7 @@ __all__ = [
     "Job",
     "KeyCity",
     "ModelVersion",
+    "Node",
     "Organisation",
     "OrganisationRole",
     "Report",

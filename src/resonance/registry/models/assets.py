@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from resonance.registry.models.base import Base, Timestamped
@@ -44,6 +44,13 @@ class Dataset(Timestamped, Base):
     node_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     status: Mapped[str] = mapped_column(String(30), default="registered", index=True)  # vocabulary asset_status
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # what a node publishes (never rows): version hash, card, profile, quality report, confirmed grade
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    card: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    quality: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    grading: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class ModelVersion(Timestamped, Base):

@@ -1,0 +1,101 @@
+"""The node's connection to the space: enrolment, heartbeats and publishing, every request signed by the node key.
+
+The node always connects out to the space; nothing on the space side connects in to the node.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from resonance import __version__
+from resonance.errors import ResonanceError
+from resonance.node import keys
+from resonance.node.home import NodeHome
+
+
+def canonical_json(payload: Any) -> bytes:
+    """The exact bytes sent: sorted keys, UTF-8, no spaces (what the signature covers)."""
+    return json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+class SpaceClient:
+    def __init__(
+        self,
+        home: NodeHome,
+        *,
+        token: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        verify: bool | str = True,
+    ) -> None:
+        self.home = home
+        self.config = home.load()
+        self._key = home.private_key()
+        headers = {"User-Agent": f"resonance-node/{__version__}"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._http = httpx.Client(
+            base_url=self.config.space_url, headers=headers, timeout=timeout, transport=transport, verify=verify
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SpaceClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _post(self, path: str, payload: Any, signed: bool = True) -> dict[str, Any]:
+        body = canonical_json(payload)
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers.update(keys.signed_headers(self.config.node_id, self._key, "POST", path, body))
+        try:
+            response = self._http.post(path, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise ResonanceError(
+                what=f"cannot reach the space at {self.config.space_url}: {exc}",
+                fix="check the space URL in node.toml and that `resonance space serve` runs",
+                code="space_unreachable",
+                status=503,
+            ) from None
+        return _result(response)
+
+    def enrol(self) -> dict[str, Any]:
+        proof = keys.sign(self._key, f"enrol:{self.config.node_id}".encode())
+        payload = {
+            "org": self.config.org,
+            "public_key": self.home.public_key(),
+            "name": self.config.name,
+            "proof": proof,
+            "software_version": __version__,
+        }
+        return self._post("/api/v1/nodes/enrol", payload, signed=False)
+
+    def heartbeat(self) -> dict[str, Any]:
+        return self._post(f"/api/v1/nodes/{self.config.node_id}/heartbeat", {"software_version": __version__})
+
+    def publish(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self._post(f"/api/v1/nodes/{self.config.node_id}/datasets", payload)
+
+
+def _result(response: httpx.Response) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = {}
+    if response.is_success:
+        return data
+    error = data.get("error", {}) if isinstance(data, dict) else {}
+    raise ResonanceError(
+        what=f"the space refused the request: {error.get('what') or response.text[:200]}",
+        fix=error.get("fix", ""),
+        where=error.get("where", ""),
+        code=error.get("code", "space_error"),
+        status=response.status_code,
+    )

@@ -8,12 +8,13 @@ SUB_APPS: list[tuple[str, typer.Typer, str]] = []
 
 
 def _register() -> None:
-    from resonance.cli import action, demo, scenario, space
+    from resonance.cli import action, demo, scenario, space, token
 
     SUB_APPS.extend(
         [
             ("space", space.app, "create, upgrade and serve the space's registry"),
             ("action", action.app, "the action's quotas and deadlines: progress per entity"),
+            ("token", token.app, "API tokens: create, list, revoke"),
             ("scenario", scenario.app, "场景档案 scenarios: list, show, add, update, delete, accept 参考示例"),
             ("demo", demo.app, "build a fresh example space and show what Resonance Space does"),
         ]

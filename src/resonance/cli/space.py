@@ -26,6 +26,26 @@ def init(json_out: bool = typer.Option(False, "--json", help="print machine-read
     console.print(f"registry {state}: revision {after} at {_safe(url)}")
 
 
+@app.command("serve")
+@handle_errors
+def serve(
+    host: str | None = typer.Option(None, "--host", help="address to listen on (default: settings host, 127.0.0.1)"),
+    port: int | None = typer.Option(None, "--port", help="port to listen on (default: settings port, 8765)"),
+) -> None:
+    """Serve the REST API (docs at /docs) over the registry; refuses an uninitialised or outdated one."""
+    import uvicorn
+
+    from resonance.api.app import create_app
+
+    settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    api = create_app()  # checks the schema before listening
+    console.print(
+        f"Resonance Space API on http://{host}:{port} (docs: /docs) over {_safe(settings.effective_database_url)}"
+    )
+    uvicorn.run(api, host=host, port=port, log_level="info")
+
+
 def _safe(url: str) -> str:
     from sqlalchemy.engine import make_url
 

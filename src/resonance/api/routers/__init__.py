@@ -1,0 +1,1 @@
+"""Routers of the REST API: generic CRUD per registry concept, and the meta endpoints."""

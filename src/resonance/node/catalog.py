@@ -28,7 +28,7 @@ class LocalDataset(_Base):
     location: Mapped[str] = mapped_column(Text)  # local path or SQLAlchemy URL: never leaves the node
     table: Mapped[str | None] = mapped_column(String(200), nullable=True)
     source_kind: Mapped[str] = mapped_column(String(20))
-    fingerprint: Mapped[str] = mapped_column(String(64), default="")
+    fingerprint: Mapped[str] = mapped_column(String(80), default="")
     registry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name, kind, industry, … for the space
     profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     quality: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

@@ -177,7 +177,7 @@ def publish_dataset(session: Session, node: m.Node, payload: dict[str, Any]) -> 
     else:
         row = services.create(session, concept, fields, where="dataset")
     row.node_id = node.id
-    row.fingerprint = str(payload.get("fingerprint") or "")[:64] or None
+    row.fingerprint = str(payload.get("fingerprint") or "")[:80] or None
     for name in PUBLISHED_FIELDS:
         value = payload.get(name)
         if value is not None and not isinstance(value, dict):

@@ -45,7 +45,7 @@ class Dataset(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(30), default="registered", index=True)  # vocabulary asset_status
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # what a node publishes (never rows): version hash, card, profile, quality report, confirmed grade
-    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(80), nullable=True)
     card: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
     profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
     quality: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)

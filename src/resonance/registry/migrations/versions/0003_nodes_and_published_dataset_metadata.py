@@ -47,7 +47,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_nodes_status"), ["status"], unique=False)
 
     with op.batch_alter_table("datasets", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("fingerprint", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("fingerprint", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("card", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("profile", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("quality", sa.JSON(), nullable=True))

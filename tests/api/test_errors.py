@@ -68,7 +68,7 @@ BAD_VALUES = [  # payload -> error code, where
     (_dataset(industry="wood"), "unknown_value", "field industry"),
     (_dataset(name_zh="长" * 201), "validation_error", "body.name_zh"),
     (_dataset(description="x" * 20_001), "validation_error", "body.description"),
-    (_dataset(modality="m" * 31), "validation_error", "body.modality"),  # longer than its column
+    (_dataset(modality="m" * 301), "validation_error", "body.modality"),  # longer than its column
     (_dataset(name_zh="坏\x00名"), "validation_error", "body.name_zh"),
     (_dataset(row_count="many"), "validation_error", "body.row_count"),
     (_dataset(row_count=-1), "validation_error", "body.row_count"),
@@ -117,7 +117,7 @@ def test_malformed_json_nan_and_nul_in_urls_are_422(world):
         }
     )
     reply = world.client.post("/api/v1/models", content=nan.encode(), headers=headers)
-    assert reply.status_code == 422 and error(reply)["where"] == "body.metrics.acc"
+    assert reply.status_code == 422 and error(reply)["where"].startswith("body.metrics")
     assert world.get("/api/v1/datasets", params={"q": "a\x00b"}).status_code == 422
     assert world.get("/api/v1/datasets", params={"owner": "a\x00"}).status_code == 422
     assert world.get("/api/v1/datasets/a%00b").status_code == 422

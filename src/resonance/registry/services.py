@@ -159,7 +159,7 @@ def _lookup(session: Session, target: type[m.Base], text: str) -> Any:
         if "name_en" in lookups:
             conds.append(func.lower(target.name_en) == text.lower())
         row = session.scalars(select(target).where(or_(*conds)).limit(1)).first()
-    if row is None and text.isdigit() and len(text) < 10:
+    if row is None and text.isascii() and text.isdigit() and len(text) < 10:
         row = session.get(target, int(text))
     return row
 
@@ -227,6 +227,10 @@ def filtered(session: Session, concept: Concept, filters: dict[str, Any], q: str
     for name, value in filters.items():
         if value is None or value == "":
             continue
+        if "\x00" in str(value):
+            raise ResonanceError(
+                what=f"filter {name} contains a NUL character", fix="remove it", code="bad_filter", status=422
+            )
         if name not in concept.filters:
             raise ResonanceError(
                 what=f"cannot filter {concept.name} by {name!r}",
@@ -245,6 +249,10 @@ def filtered(session: Session, concept: Concept, filters: dict[str, Any], q: str
         else:
             stmt = stmt.where(getattr(concept.model, name) == value)
     if q and q.strip():
+        if "\x00" in q:
+            raise ResonanceError(
+                what="the search contains a NUL character", fix="remove it", code="bad_query", status=422
+            )
         ids = search.matching_ids(concept.name, q)
         if ids is None:
             raise ResonanceError(
@@ -286,7 +294,7 @@ def get_row(session: Session, concept: Concept, key: str | int) -> Any:
     elif concept.lookup:
         conds = [getattr(concept.model, f) == text for f in concept.lookup]
         row = session.scalars(select(concept.model).where(or_(*conds)).order_by(concept.model.id.desc())).first()
-    if row is None and text.isdigit() and len(text) < 10:
+    if row is None and text.isascii() and text.isdigit() and len(text) < 10:
         row = session.get(concept.model, int(text))
     if row is None:
         raise NotFound(concept.singular, key, fix=f"list them with `resonance {concept.cli} list`")
@@ -310,6 +318,14 @@ def _apply(session: Session, concept: Concept, row: Any, data: dict[str, Any], w
 
 
 def _set(session: Session, concept: Concept, row: Any, name: str, value: Any, where: str) -> None:
+    if value is None and not _nullable(concept, name):
+        raise ResonanceError(
+            what=f"{name} cannot be empty (null)",
+            where=_join(where, name),
+            fix="give a value, or leave the field out to keep the current one",
+            code="validation_error",
+            status=422,
+        )
     if name in concept.refs:
         ref = concept.refs[name]
         target = resolve(session, ref.target, value, where=_join(where, name)) if value is not None else None
@@ -338,6 +354,12 @@ def _check_raw_references(
         elif name in concept.vocab:
             collector.attempt(lambda n=name, v=value: normalise(concept.vocab[n], v, where=_join(where, n)), value)
     return collector.problems
+
+
+def _nullable(concept: Concept, name: str) -> bool:
+    column_name = concept.refs[name].column if name in concept.refs else name
+    column = concept.model.__table__.columns.get(column_name)
+    return column is None or column.nullable
 
 
 def _join(where: str, name: str) -> str:

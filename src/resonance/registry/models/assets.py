@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from resonance.registry.models.base import Base, Timestamped
+from resonance.registry.models.base import Base, Timestamped, UTCDateTime
 
 
 class Dataset(Timestamped, Base):
@@ -34,9 +34,9 @@ class Dataset(Timestamped, Base):
     owner_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     category: Mapped[str] = mapped_column(String(30), default="production")  # vocabulary data_category
     sensitivity: Mapped[str] = mapped_column(String(20), default="general")  # vocabulary sensitivity_level
-    modality: Mapped[str] = mapped_column(String(30), default="tabular")
-    data_format: Mapped[str] = mapped_column(String(40), default="")
-    licence: Mapped[str] = mapped_column(String(120), default="")
+    modality: Mapped[str] = mapped_column(String(300), default="tabular")
+    data_format: Mapped[str] = mapped_column(String(300), default="")
+    licence: Mapped[str] = mapped_column(String(300), default="")
     row_count: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     column_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quality_score: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -50,7 +50,7 @@ class Dataset(Timestamped, Base):
     profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
     quality: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
     grading: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True, deferred=True)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ModelVersion(Timestamped, Base):
@@ -74,7 +74,7 @@ class ModelVersion(Timestamped, Base):
         ForeignKey("scenarios.id", ondelete="SET NULL"), index=True, nullable=True
     )
     developer_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
-    family: Mapped[str] = mapped_column(String(60), default="")
+    family: Mapped[str] = mapped_column(String(300), default="")
     status: Mapped[str] = mapped_column(String(30), default="registered", index=True)
     artifact_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

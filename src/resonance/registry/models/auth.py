@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from resonance.registry.models.base import Base, Timestamped
+from resonance.registry.models.base import Base, Timestamped, UTCDateTime
 
 
 class ApiToken(Timestamped, Base):
@@ -24,6 +24,6 @@ class ApiToken(Timestamped, Base):
     entity_id: Mapped[int | None] = mapped_column(
         ForeignKey("action_entities.id", ondelete="CASCADE"), index=True, nullable=True
     )
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

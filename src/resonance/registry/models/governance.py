@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from resonance.registry.models.base import Base, Timestamped
+from resonance.registry.models.base import Base, Timestamped, UTCDateTime
 
 
 class Contract(Timestamped, Base):
@@ -26,7 +26,7 @@ class Contract(Timestamped, Base):
     consumer_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     purpose: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(20), default="REQUESTED", index=True)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
@@ -35,7 +35,7 @@ class Job(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)  # training | evaluation
-    name: Mapped[str] = mapped_column(String(200), default="")
+    name: Mapped[str] = mapped_column(String(300), default="")
     submitter_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     rounds_total: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,14 +22,14 @@ class Organisation(Timestamped, Base):
     __tablename__ = "organisations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), unique=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
     name_zh: Mapped[str] = mapped_column(String(200), unique=True)
     name_en: Mapped[str] = mapped_column(String(300), default="")
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True, nullable=True)
     entity_id: Mapped[int | None] = mapped_column(
         ForeignKey("action_entities.id", ondelete="SET NULL"), index=True, nullable=True
     )
-    contact: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     public_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
 
@@ -57,7 +57,7 @@ class Space(Timestamped, Base):
     __tablename__ = "spaces"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), unique=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
     name_zh: Mapped[str] = mapped_column(String(200), unique=True)
     name_en: Mapped[str] = mapped_column(String(300), default="")
     entity_id: Mapped[int] = mapped_column(ForeignKey("action_entities.id", ondelete="RESTRICT"), index=True)
@@ -90,7 +90,7 @@ class Consortium(Timestamped, Base):
     __table_args__ = (UniqueConstraint("entity_id", "name_zh"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60), unique=True)
+    code: Mapped[str] = mapped_column(String(80), unique=True)
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(300), default="")
     entity_id: Mapped[int] = mapped_column(ForeignKey("action_entities.id", ondelete="RESTRICT"), index=True)

@@ -17,7 +17,7 @@ class Scenario(Timestamped, Base):
     __table_args__ = (UniqueConstraint("code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(60))  # 编号
+    code: Mapped[str] = mapped_column(String(80))  # 编号
     name_zh: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(300), default="")
     industry_id: Mapped[int] = mapped_column(ForeignKey("industries.id", ondelete="RESTRICT"), index=True)
@@ -25,7 +25,7 @@ class Scenario(Timestamped, Base):
         ForeignKey("action_entities.id", ondelete="RESTRICT"), index=True, nullable=True
     )
     stage: Mapped[str] = mapped_column(String(30))  # vocabulary process_stage (环节)
-    guide_code: Mapped[str] = mapped_column(String(40), default="")  # 智能制造典型场景参考指引 code
+    guide_code: Mapped[str] = mapped_column(String(300), default="")  # 智能制造典型场景参考指引 code
     pain_point: Mapped[str] = mapped_column(Text, default="")  # 业务痛点
     baseline_kpi: Mapped[str] = mapped_column(Text, default="")  # 现状基线
     target_kpi: Mapped[str] = mapped_column(Text, default="")  # 目标 KPI

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -31,7 +33,33 @@ Ref = Annotated[str, AfterValidator(_clean), Field(min_length=1, max_length=200,
 Short = Annotated[str, AfterValidator(_clean), Field(max_length=300)]
 Count = Annotated[int, Field(ge=0, le=9_000_000_000_000_000_000)]
 SmallCount = Annotated[int, Field(ge=0, le=2_000_000_000)]
-JsonDict = Annotated[dict[str, Any], Field(max_length=200)]
+
+
+def _finite_json(value: Any, depth: int = 0) -> Any:
+    if depth > 20:
+        raise ValueError("is nested more than 20 levels deep")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("contains NaN or infinity, which JSON cannot store; use null")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("contains a NUL character (\\x00); remove it")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _finite_json(key, depth + 1)
+            _finite_json(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _finite_json(item, depth + 1)
+    return value
+
+
+def _sane_datetime(value: datetime) -> datetime:
+    if not 1900 <= value.year <= 9000:
+        raise ValueError("year must be between 1900 and 9000")
+    return value
+
+
+JsonDict = Annotated[dict[str, Any], Field(max_length=200), AfterValidator(_finite_json)]
+Timestamp = Annotated[datetime, AfterValidator(_sane_datetime)]
 
 
 class Input(BaseModel):

@@ -7,20 +7,20 @@ from typing import Any
 
 from pydantic import Field
 
-from resonance.registry.schemas._types import Description, Input, JsonDict, Output, Ref, Short, SmallCount
+from resonance.registry.schemas._types import Description, Input, JsonDict, Output, Ref, Short, SmallCount, Timestamp
 
 
 class ContractCreate(Input):
     dataset: Ref
     consumer: Ref
     purpose: Description = ""
-    expires_at: datetime | None = None
+    expires_at: Timestamp | None = None
     policy: JsonDict = Field(default_factory=dict)
 
 
 class ContractUpdate(Input):
     purpose: Description | None = None
-    expires_at: datetime | None = None
+    expires_at: Timestamp | None = None
     policy: JsonDict | None = None
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from resonance import __version__
 from resonance.api import errors
-from resonance.api.routers import concepts, meta
+from resonance.api.routers import concepts, meta, nodes
 from resonance.errors import ResonanceError
 from resonance.registry.db import make_engine, make_sessionmaker, require_current
 from resonance.settings import get_settings, normalise_database_url
@@ -69,6 +69,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.sessions = make_sessionmaker(engine)
     errors.install(app)
     app.include_router(meta.router)
+    app.include_router(nodes.router)
     for router in concepts.routers():
         app.include_router(router)
     return app

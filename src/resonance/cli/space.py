@@ -50,3 +50,62 @@ def _safe(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+nodes_app = typer.Typer(no_args_is_help=True, help="nodes that asked to join: list, approve, refuse")
+app.add_typer(nodes_app, name="nodes")
+
+
+@nodes_app.command("list")
+@handle_errors
+def nodes_list(
+    status: str | None = typer.Option(None, help="pending | approved | refused | revoked"),
+    json_out: bool = typer.Option(False, "--json", help="print machine-readable JSON"),
+) -> None:
+    """List the nodes that asked to join this space, with their status."""
+    from resonance.cli._common import print_table, registry_session
+    from resonance.registry import nodes
+
+    with registry_session() as session:
+        rows = [nodes.as_dict(session, n) for n in nodes.list_nodes(session, status)]
+    if json_out:
+        print_json(rows)
+        return
+    print_table(
+        f"nodes — {len(rows)}",
+        ["id", "org", "name", "status", "requested_at", "reason"],
+        [[r["id"], r["org"], r["name"], r["status"], r["requested_at"], r["reason"]] for r in rows],
+    )
+
+
+@nodes_app.command("approve")
+@handle_errors
+def nodes_approve(node_id: str, json_out: bool = typer.Option(False, "--json")) -> None:
+    """Approve a pending node: from now on it may publish metadata and take part in jobs."""
+    _decide(node_id, True, "", json_out)
+
+
+@nodes_app.command("refuse")
+@handle_errors
+def nodes_refuse(
+    node_id: str,
+    reason: str = typer.Option(..., "--reason", help="what the provider must fix (they can read it)"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Refuse a node, saying why."""
+    _decide(node_id, False, reason, json_out)
+
+
+def _decide(node_id: str, approve: bool, reason: str, json_out: bool) -> None:
+    import getpass
+
+    from resonance.cli._common import registry_session
+    from resonance.registry import nodes
+
+    with registry_session() as session:
+        node = nodes.decide(session, node_id, approve, by=f"operator (CLI, {getpass.getuser()})", reason=reason)
+        out = nodes.as_dict(session, node)
+    if json_out:
+        print_json(out)
+    else:
+        console.print(f"node {out['id']} of {out['org']}: {out['status']}")

@@ -8,7 +8,7 @@ SUB_APPS: list[tuple[str, typer.Typer, str]] = []
 
 
 def _register() -> None:
-    from resonance.cli import action, demo, scenario, space, token
+    from resonance.cli import action, demo, node, scenario, space, token
 
     SUB_APPS.extend(
         [
@@ -16,6 +16,7 @@ def _register() -> None:
             ("action", action.app, "the action's quotas and deadlines: progress per entity"),
             ("token", token.app, "API tokens: create, list, revoke"),
             ("scenario", scenario.app, "场景档案 scenarios: list, show, add, update, delete, accept 参考示例"),
+            ("node", node.app, "this machine's data node (接入连接器): init, enrol, status, serve"),
             ("demo", demo.app, "build a fresh example space and show what Resonance Space does"),
         ]
     )

@@ -138,6 +138,7 @@ def authenticate(
             fix="ask the space operator to run `resonance space nodes approve " + node.id + "`",
         )
     node.last_seen_at = datetime.now(UTC)
+    session.flush()
     return node
 
 

@@ -89,7 +89,9 @@ def refuse(node_id: str, body: Decision, principal: PrincipalDep, session: Sessi
     return nodes.as_dict(session, nodes.decide(session, node_id, False, by=principal.label, reason=body.reason))
 
 
-async def _signed_node(request: Request, session: Any, node_id: str) -> tuple[m.Node, bytes]:
+async def _signed_node(
+    request: Request, session: Any, node_id: str, require_approved: bool = True
+) -> tuple[m.Node, bytes]:
     body = await request.body()
     header_node = request.headers.get("x-resonance-node")
     if header_node != node_id:
@@ -118,10 +120,10 @@ def _json(body: bytes) -> dict[str, Any]:
     return data
 
 
-@router.post("/{node_id}/heartbeat", summary="Signed: an approved node says it is alive")
+@router.post("/{node_id}/heartbeat", summary="Signed: a node says it is alive and learns its status")
 async def heartbeat(node_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
-    node, _ = await _signed_node(request, session, node_id)
-    return {"id": node.id, "status": node.status}
+    node, _ = await _signed_node(request, session, node_id, require_approved=False)
+    return {"id": node.id, "status": node.status, "reason": node.reason}
 
 
 @router.post("/{node_id}/datasets", status_code=201, summary="Signed: an approved node publishes dataset metadata")

@@ -1,0 +1,134 @@
+"""``resonance node``: create this machine's node, ask the space to enrol it, check its status, run its agent."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import typer
+
+from resonance.cli._common import console, err_console, handle_errors, print_json
+from resonance.errors import ResonanceError
+from resonance.node.home import NodeHome, default_node_home
+
+app = typer.Typer(no_args_is_help=True)
+
+HOME_OPTION = typer.Option(None, "--home", help="node home (default: RESONANCE_NODE_HOME or ~/.resonance/node)")
+TOKEN_FILE = "keys/space.token"
+
+
+def node_home(home: Path | None) -> NodeHome:
+    return NodeHome(home or default_node_home())
+
+
+def _save_token(home: NodeHome, token: str) -> None:
+    path = home.path / TOKEN_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(token.strip() + "\n")
+
+
+def saved_token(home: NodeHome) -> str | None:
+    path = home.path / TOKEN_FILE
+    return path.read_text().strip() if path.is_file() else None
+
+
+@app.command("init")
+@handle_errors
+def init(
+    space: str = typer.Option(..., "--space", help="the space's URL, e.g. http://127.0.0.1:8765"),
+    org: str = typer.Option(..., "--org", help="your organisation's code in the space"),
+    token: str = typer.Option(..., "--token", envvar="RESONANCE_TOKEN", help="API token of your organisation"),
+    name: str = typer.Option("", "--name", help="a name for this node, e.g. 一车间数据节点"),
+    home: Path | None = HOME_OPTION,
+    force: bool = typer.Option(False, "--force", help="replace an existing node in this home (new key)"),
+    json_out: bool = typer.Option(False, "--json"),
+) -> None:
+    """Create the node home (local catalog, Ed25519 key) and send the enrolment request to the space."""
+    from resonance.node.client import SpaceClient
+
+    target = node_home(home)
+    config = target.create(org=org, space_url=space, name=name, force=force)
+    _save_token(target, token)
+    try:
+        with SpaceClient(target, token=token) as client:
+            reply = client.enrol()
+    except ResonanceError as exc:
+        err_console.print(f"node {config.node_id} created in {target.path}, but the enrolment was not sent.")
+        raise ResonanceError(
+            what=exc.what,
+            fix=f"{exc.fix}; then run `resonance node enrol`".lstrip("; "),
+            code=exc.code,
+            status=exc.status,
+        ) from None
+    config.status = reply.get("status", "pending")
+    target.save(config)
+    out = {"node_id": config.node_id, "home": str(target.path), "status": config.status, "space": space}
+    if json_out:
+        print_json(out)
+    else:
+        console.print(
+            f"node {config.node_id} created in {target.path}; enrolment {config.status}. "
+            "The operator approves it with `resonance space nodes approve " + config.node_id + "`."
+        )
+
+
+@app.command("enrol")
+@handle_errors
+def enrol(home: Path | None = HOME_OPTION, json_out: bool = typer.Option(False, "--json")) -> None:
+    """Send (again) this node's enrolment request."""
+    from resonance.node.client import SpaceClient
+
+    target = node_home(home)
+    with SpaceClient(target, token=saved_token(target)) as client:
+        reply = client.enrol()
+    print_json(reply) if json_out else console.print(f"enrolment of {reply['id']}: {reply['status']}")
+
+
+@app.command("status")
+@handle_errors
+def status(home: Path | None = HOME_OPTION, json_out: bool = typer.Option(False, "--json")) -> None:
+    """Ask the space (signed) whether this node is pending, approved or refused."""
+    from resonance.node.client import SpaceClient
+
+    target = node_home(home)
+    with SpaceClient(target) as client:
+        reply = client.heartbeat()
+    config = target.load()
+    config.status = reply["status"]
+    target.save(config)
+    out = {"node_id": config.node_id, "org": config.org, "space": config.space_url, **reply}
+    if json_out:
+        print_json(out)
+        return
+    console.print(
+        f"node {config.node_id} ({config.org}) at {config.space_url}: {reply['status']}"
+        + (f" — {reply['reason']}" if reply.get("reason") else "")
+    )
+
+
+@app.command("serve")
+@handle_errors
+def serve(
+    home: Path | None = HOME_OPTION,
+    interval: float = typer.Option(30.0, min=1.0, help="seconds between heartbeats"),
+    once: bool = typer.Option(False, "--once", help="one heartbeat, then exit"),
+) -> None:
+    """Run the node agent: it connects out to the space (heartbeats, status). It opens no listening port."""
+    from resonance.node.client import SpaceClient
+
+    target = node_home(home)
+    last = None
+    with SpaceClient(target) as client:
+        while True:
+            try:
+                reply = client.heartbeat()
+                if reply["status"] != last:
+                    console.print(f"node {reply['id']}: {reply['status']} {reply.get('reason') or ''}".rstrip())
+                    last = reply["status"]
+            except ResonanceError as exc:
+                err_console.print(f"heartbeat failed: {exc.what} (retrying in {interval:.0f} s)")
+            if once:
+                return
+            time.sleep(interval)

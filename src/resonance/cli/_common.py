@@ -20,7 +20,7 @@ from resonance.registry.db import make_engine, make_sessionmaker, require_curren
 from resonance.settings import get_settings
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # errors are never folded mid-sentence
 
 P = ParamSpec("P")
 R = TypeVar("R")

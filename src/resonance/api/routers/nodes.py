@@ -104,6 +104,7 @@ async def _signed_node(
         body,
         request.headers.get("x-resonance-timestamp"),
         request.headers.get("x-resonance-signature"),
+        require_approved,
     )
     return node, body
 

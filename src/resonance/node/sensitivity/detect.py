@@ -233,8 +233,12 @@ def scan_column(
     threshold: float = DEFAULT_THRESHOLD,
     contains_threshold: float = DEFAULT_CONTAINS_THRESHOLD,
     seed: int = DEFAULT_SEED,
+    population: tuple[int, int] | None = None,
 ) -> ColumnSensitivity:
     """Scan one column (any iterable of cells, e.g. a million strings) and report per-kind rates.
+
+    ``population`` = (rows, non-null cells) of the whole column when ``values`` is already a sample drawn
+    elsewhere (the node samples in DuckDB); rates come from the sample, counts are scaled to the population.
 
     Kinds are flagged as the module docstring says (thresholds 0.5 whole-value, 0.1 embedded in text,
     both configurable), and ``person_name`` when the header names people. ``pii`` is true when a flagged
@@ -247,6 +251,8 @@ def scan_column(
     texts = filter(None, map(counter.text, values))
     sample = reservoir_sample(texts, sample_limit, seed)  # drains the stream, so the counts are complete
     n = len(sample)
+    if population is not None:
+        counter.rows, counter.non_null = population
     whole = dict.fromkeys((r.kind for r in VALUE_RECOGNIZERS), 0)
     contains = dict.fromkeys(whole, 0)
     for text in sample:
@@ -278,7 +284,7 @@ def scan_column(
         rows=counter.rows,
         non_null=counter.non_null,
         sampled=n,
-        sampling="all" if n == counter.non_null else "reservoir",
+        sampling="all" if n >= counter.non_null else "reservoir",
         seed=seed,
         threshold=threshold,
         contains_threshold=contains_threshold,

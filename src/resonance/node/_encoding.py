@@ -1,0 +1,226 @@
+"""Text files for DuckDB: detect the encoding by decoding, transcode to UTF-8 in chunks, sniff the delimiter.
+
+DuckDB reads UTF-8 (with or without BOM) itself; anything else is transcoded, streaming, to a UTF-8 file in
+the node's work folder. Detection is by decoding the whole file, never by guessing from a prefix alone:
+strict UTF-8 first, then GB18030 (a superset of GBK and GB2312, what Chinese Excel writes for "CSV"), then the
+encoding charset-normalizer proposes, each confirmed by decoding every byte. A file that is mostly one
+encoding but has invalid bytes is refused with the byte offset and line of the first bad byte, because
+decoding it as something else would silently corrupt the Chinese text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from charset_normalizer import from_bytes
+
+from resonance.errors import ResonanceError
+
+CHUNK = 1 << 20
+_NON_ASCII = bytes(range(128))
+# This many valid non-ASCII bytes before the first invalid one means "this file is in that encoding, but damaged".
+MOSTLY = 48
+_DELIMITERS = (",", "\t", ";", "|")
+SAVE_AS_UTF8 = "save it again as “CSV UTF-8 (逗号分隔)” (or as .xlsx / Parquet) and open that"
+
+
+@dataclass
+class TextFile:
+    """What the scan found: the encoding, the file DuckDB should read (the original or a UTF-8 copy)."""
+
+    path: Path
+    encoding: str  # utf-8 | utf-8-sig | gb18030 | what charset-normalizer found
+    readable: Path  # UTF-8 file for DuckDB
+    sha256: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def transcoded(self) -> bool:
+        return self.readable != self.path
+
+
+class _DecodeFailure(Exception):
+    def __init__(self, offset: int, line: int, good_non_ascii: int, truncated: bool) -> None:
+        super().__init__(offset)
+        self.offset, self.line, self.good_non_ascii, self.truncated = offset, line, good_non_ascii, truncated
+
+
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+def _decode_stream(path: Path, encoding: str, sink: io.TextIOBase | None, digest: hashlib._Hash | None) -> None:
+    """Decode ``path`` strictly, chunk by chunk, writing the text to ``sink``; raise _DecodeFailure at a bad byte."""
+    carry = b""
+    offset = 0  # file offset of the start of ``carry``
+    lines = 0
+    good = 0
+    chunks = _chunks(path)
+    pending = next(chunks, None)
+    while pending is not None:
+        following = next(chunks, None)
+        if digest is not None:
+            digest.update(pending)
+        data = carry + pending
+        try:
+            text = data.decode(encoding)
+            carry = b""
+        except UnicodeDecodeError as exc:
+            at_tail = exc.end == len(data) and len(data) - exc.start < 4
+            if at_tail and following is not None:  # a character split across two chunks
+                text = data[: exc.start].decode(encoding)
+                carry = data[exc.start :]
+            else:
+                head = data[: exc.start]
+                raise _DecodeFailure(
+                    offset=offset + exc.start,
+                    line=lines + head.count(b"\n") + 1,
+                    good_non_ascii=good + len(head.translate(None, _NON_ASCII)),
+                    truncated=at_tail and following is None,
+                ) from None
+        used = len(data) - len(carry)
+        lines += data.count(b"\n", 0, used)
+        good += len(data[:used].translate(None, _NON_ASCII))
+        offset += used
+        if sink is not None:
+            sink.write(text)
+        pending = following
+
+
+def _bad_bytes(name: str, encoding: str, failure: _DecodeFailure) -> ResonanceError:
+    where = f"{name}, line {failure.line} (byte offset {failure.offset})"
+    if failure.truncated:
+        return ResonanceError(
+            what=f"the file ends in the middle of a {encoding} character: it looks truncated",
+            where=where,
+            fix="copy the complete file again from its source",
+            code="source_truncated",
+            status=422,
+        )
+    return ResonanceError(
+        what=f"mixed encodings: the file is {encoding} but has bytes that are not valid {encoding}",
+        where=where,
+        fix=f"the file was probably pasted together from files in different encodings; {SAVE_AS_UTF8}",
+        code="source_encoding",
+        status=422,
+    )
+
+
+def scan_text(path: Path, name: str, target: Path) -> TextFile:
+    """Find the encoding of ``path`` and, unless it is UTF-8, transcode it to the UTF-8 file ``target``."""
+    stat = path.stat()
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _transcode(path, target, "utf-16", digest, stat)
+    try:
+        _decode_stream(path, "utf-8", None, digest)
+    except _DecodeFailure as failure:
+        if failure.truncated or failure.good_non_ascii >= MOSTLY:
+            raise _bad_bytes(name, "UTF-8", failure) from None
+    else:
+        encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        return TextFile(path, encoding, path, digest.hexdigest(), stat.st_size, stat.st_mtime_ns)
+    digest = hashlib.sha256()
+    try:
+        return _transcode(path, target, "gb18030", digest, stat)
+    except _DecodeFailure as failure:
+        if failure.truncated or failure.good_non_ascii >= MOSTLY:
+            raise _bad_bytes(name, "GB18030", failure) from None
+    with path.open("rb") as fh:
+        guess = from_bytes(fh.read(4 * CHUNK)).best()
+    candidate = guess.encoding if guess is not None else None
+    if candidate and codecs.lookup(candidate).name not in ("utf-8", "gb18030"):
+        try:
+            return _transcode(path, target, candidate, hashlib.sha256(), stat)
+        except _DecodeFailure:
+            pass
+    raise ResonanceError(
+        what="the file's encoding is not UTF-8, GBK/GB18030 or any encoding that decodes all of it",
+        where=name,
+        fix=SAVE_AS_UTF8,
+        code="source_encoding",
+        status=422,
+    )
+
+
+def _transcode(path: Path, target: Path, encoding: str, digest: hashlib._Hash, stat: os.stat_result) -> TextFile:
+    try:
+        with target.open("w", encoding="utf-8", newline="") as sink:
+            _decode_stream(path, encoding, sink, digest)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return TextFile(path, encoding, target, digest.hexdigest(), stat.st_size, stat.st_mtime_ns)
+
+
+def read_head(readable: Path, limit: int = 1 << 16) -> tuple[str, bool]:
+    """The first ``limit`` characters of a UTF-8 file (BOM removed) and whether that is the whole file."""
+    with readable.open("r", encoding="utf-8-sig", newline="") as fh:
+        text = fh.read(limit)
+        complete = fh.read(1) == ""
+    return text, complete
+
+
+def sniff_delimiter(head: str, complete: bool, prefer_tab: bool = False) -> str:
+    """The delimiter that splits the first lines into the most consistent number of fields (>1), else ','."""
+    lines = head.splitlines(keepends=True)
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off
+    lines = [line for line in lines[:200] if line.strip()]
+    best, best_key = ("\t" if prefer_tab else ","), (0.0, 1, prefer_tab)
+    for delim in _DELIMITERS:
+        try:
+            rows = list(csv.reader(lines, delimiter=delim))
+        except csv.Error:
+            continue
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        share = sum(len(r) == width for r in rows) / len(rows)
+        key = (round(share, 2), width, prefer_tab and delim == "\t")
+        if key > best_key:
+            best, best_key = delim, key
+    return best
+
+
+def header_fields(head: str, delimiter: str) -> list[str]:
+    """The header record of ``head`` parsed with ``delimiter`` (empty list for an empty text)."""
+    for record in csv.reader(io.StringIO(head), delimiter=delimiter):
+        return [field.strip() for field in record]
+    return []
+
+
+def has_data_row(head: str, complete: bool, delimiter: str) -> bool:
+    """Whether anything but blank lines follows the header (a partial head is assumed to hold data)."""
+    if not complete:
+        return True
+    records = csv.reader(io.StringIO(head), delimiter=delimiter)
+    next(records, None)
+    return any(any(field.strip() for field in record) for record in records)
+
+
+def first_ragged_line(readable: Path, delimiter: str) -> tuple[int, int, int] | None:
+    """(line, expected, found) for the first record whose field count differs from the header's, or None."""
+    with readable.open("r", encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        expected = None
+        start = 1  # the line where the next record begins
+        for record in reader:
+            if expected is None:
+                expected = len(record)
+            elif record and len(record) != expected:
+                return start, expected, len(record)
+            start = reader.line_num + 1
+    return None

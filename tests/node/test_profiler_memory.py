@@ -1,0 +1,57 @@
+"""Profiling a file of a few hundred thousand rows stays far below 1 GB of memory (measured in a child process)."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROWS = 300_000
+MiB = 1024 * 1024
+
+
+def _child(code: str) -> int:
+    """Run ``code`` in a fresh interpreter; return the largest peak RSS (bytes) of any child so far."""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # Linux reports KiB
+
+
+@pytest.mark.slow
+def test_profile_peak_memory(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    columns = ", ".join(
+        [
+            "i AS id",
+            "TIMESTAMP '2024-01-01' + to_minutes((15 * i)::BIGINT) AS ts",
+            "['甲','乙','丙'][1 + i % 3] AS 设备",
+        ]
+        + [f"round(random() * {j + 1} * 100, 3) AS x{j}" for j in range(15)]
+        + [f"(i % {j + 3})::INTEGER AS code{j}" for j in range(3)]
+    )
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT {columns} FROM range({ROWS}) t(i)) TO '{path}' (HEADER, DELIMITER ',')")
+    work = tmp_path / "work"
+    setup = textwrap.dedent(f"""
+        from pathlib import Path
+        from resonance.node.profiler import profile
+        from resonance.node.sources import open_source
+        source = open_source(Path({str(path)!r}), workdir=Path({str(work)!r}))
+    """)
+    baseline = _child(setup + "source.close()\n")
+    peak = _child(
+        setup
+        + textwrap.dedent(f"""
+        result = profile(source)
+        assert result.rows == {ROWS} and len(result.columns) == 21, (result.rows, len(result.columns))
+        source.close()
+        """)
+    )
+    print(f"baseline {baseline / MiB:.0f} MiB, peak {peak / MiB:.0f} MiB")
+    increase = peak - baseline
+    assert increase < 700 * MiB, f"profiling raised peak RSS by {increase / MiB:.0f} MiB"
+    assert peak < 1024 * MiB, f"peak RSS {peak / MiB:.0f} MiB"

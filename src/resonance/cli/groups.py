@@ -8,7 +8,7 @@ SUB_APPS: list[tuple[str, typer.Typer, str]] = []
 
 
 def _register() -> None:
-    from resonance.cli import action, demo, node, scenario, space, token
+    from resonance.cli import action, data, demo, node, scenario, space, token
 
     SUB_APPS.extend(
         [
@@ -17,6 +17,7 @@ def _register() -> None:
             ("token", token.app, "API tokens: create, list, revoke"),
             ("scenario", scenario.app, "场景档案 scenarios: list, show, add, update, delete, accept 参考示例"),
             ("node", node.app, "this machine's data node (接入连接器): init, enrol, status, serve"),
+            ("data", data.app, "this node's local data: add, analyse, grade, card, publish (metadata only), export"),
             ("demo", demo.app, "build a fresh example space and show what Resonance Space does"),
         ]
     )

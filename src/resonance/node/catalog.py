@@ -29,7 +29,7 @@ class LocalDataset(_Base):
     table: Mapped[str | None] = mapped_column(String(200), nullable=True)
     source_kind: Mapped[str] = mapped_column(String(20))
     fingerprint: Mapped[str] = mapped_column(String(80), default="")
-    registry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name, kind, industry, … for the space
+    registry_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name, kind, industry… for the space
     profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     quality: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     sensitivity: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -86,10 +86,15 @@ def summary(row: LocalDataset) -> dict[str, Any]:
         "table": row.table,
         "fingerprint": row.fingerprint,
         "status": row.status,
-        "registry": row.registry,
+        "registry": row.registry_fields,
         "rows": (row.profile or {}).get("rows"),
         "quality_grade": (row.quality or {}).get("grade"),
-        "sensitivity_level": (row.grade_decision or row.grade_proposal or {}).get("level"),
+        "sensitivity_level": _level((row.grade_decision or row.grade_proposal or {}).get("level")),
+        "grade_confirmed": row.grade_decision is not None,
         "added_at": row.added_at.isoformat() if row.added_at else None,
         "published_at": row.published_at.isoformat() if row.published_at else None,
     }
+
+
+def _level(value: Any) -> str | None:
+    return value.get("key") if isinstance(value, dict) else value

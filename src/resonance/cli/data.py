@@ -385,3 +385,95 @@ def export(
     else:
         out.write_text(text + "\n", encoding="utf-8")
         console.print(f"{fmt} JSON-LD written to {out}")
+
+
+@app.command("filing")
+@handle_errors
+def filing_cmd(
+    code: str,
+    reference: str | None = typer.Option(None, "--reference", help="重要数据目录备案编号"),
+    risk_assessed_on: str | None = typer.Option(None, "--risk-assessed-on", help="last risk assessment, YYYY-MM-DD"),
+    source: str | None = typer.Option(None, "--source", help="数据来源"),
+    carrier: str | None = typer.Option(None, "--carrier", help="载体 (system, storage)"),
+    purpose: str | None = typer.Option(None, "--purpose", help="处理目的和方式"),
+    scope: str | None = typer.Option(None, "--scope", help="使用范围"),
+    responsible: str | None = typer.Option(None, "--responsible", help="责任主体"),
+    protection: str | None = typer.Option(None, "--protection", help="安全保护措施"),
+    home: Path | None = HOME_OPTION,
+    json_out: bool = JSON,
+) -> None:
+    """Record the filing facts (备案) of a dataset; 重要 data needs a reference and a recent risk assessment."""
+    from resonance.node.filing import Filing
+    from resonance.registry.services import parse
+
+    given = {
+        "reference": reference,
+        "risk_assessed_on": risk_assessed_on,
+        "source": source,
+        "carrier": carrier,
+        "purpose": purpose,
+        "scope": scope,
+        "responsible": responsible,
+        "protection": protection,
+    }
+    with local_catalog(node_home(home)) as session:
+        row = catalog.get(session, code)
+        merged = {**(row.filing or {}), **{k: v for k, v in given.items() if v is not None}}
+        row.filing = parse(Filing, merged, where=f"filing of {code}").model_dump(mode="json")
+        out = row.filing
+    print_json(out) if json_out else console.print(f"filing facts of {code} recorded")
+
+
+@app.command("filing-table")
+@handle_errors
+def filing_table(
+    out: Path = typer.Option(..., "--out", help="output .xlsx or .csv"),
+    all_levels: bool = typer.Option(False, "--all", help="include 一般 data (default: 重要 and 核心 only)"),
+    lang: str = typer.Option("zh", "--lang"),
+    home: Path | None = HOME_OPTION,
+) -> None:
+    """Export the 重要数据目录 filing table of this node's datasets."""
+    from resonance.node.filing import row_for, write_table
+
+    with local_catalog(node_home(home)) as session:
+        rows = []
+        for row in catalog.all_datasets(session):
+            level = catalog.summary(row)["sensitivity_level"]
+            if all_levels or level in ("important", "core"):
+                rows.append(
+                    row_for(
+                        f"{row.code}@{row.version}",
+                        row.registry_fields,
+                        row.profile,
+                        row.grade_decision or row.grade_proposal,
+                        row.filing,
+                    )
+                )
+    write_table(rows, out, lang)
+    console.print(f"{len(rows)} dataset(s) written to {out}")
+
+
+@app.command("offer-check")
+@handle_errors
+def offer_check(code: str, home: Path | None = HOME_OPTION, json_out: bool = JSON) -> None:
+    """May this dataset be offered for federated use? (核心 needs an override; 重要 needs filing + assessment)."""
+    from resonance.node.pipeline import decision_from_dict
+    from resonance.node.sensitivity.grading import may_offer_for_federated_use
+
+    with local_catalog(node_home(home)) as session:
+        row = catalog.get(session, code)
+        if row.grade_decision is None:
+            raise ResonanceError(
+                what=f"the grade of {code} is not confirmed",
+                fix=f"`resonance data confirm-grade {code} --officer 姓名`",
+            )
+        filing = row.filing or {}
+        allowed, reason = may_offer_for_federated_use(
+            decision_from_dict(row.grade_decision), filing.get("reference"), filing.get("risk_assessed_on")
+        )
+    if json_out:
+        print_json({"code": code, "allowed": allowed, "reason": reason})
+    else:
+        console.print(("allowed: " if allowed else "refused: ") + reason)
+    if not allowed:
+        raise typer.Exit(1)

@@ -36,6 +36,7 @@ class LocalDataset(_Base):
     grade_proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     grade_decision: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     card: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    filing: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # 重要数据目录备案 facts
     status: Mapped[str] = mapped_column(String(20), default="registered")  # registered|profiled|graded|published
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

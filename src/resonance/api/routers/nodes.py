@@ -94,7 +94,7 @@ async def _signed_node(
 ) -> tuple[m.Node, bytes]:
     body = await request.body()
     header_node = request.headers.get("x-resonance-node")
-    if header_node != node_id:
+    if header_node is not None and header_node != node_id:
         raise Forbidden("the signed request names another node than the URL", fix="send it from that node")
     node = nodes.authenticate(
         session,

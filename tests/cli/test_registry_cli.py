@@ -117,3 +117,6 @@ def test_demo_json_holds_the_seeded_registry_and_progress(home):
     )
     assert (machine_tools["current"], machine_tools["missing"]) == (3, 2)
     assert (home / "demo" / "registry.sqlite").is_file()
+    published = {n["dataset"]: n for n in out["nodes"]}
+    assert {d: n["rows"] for d, n in published.items()} == {"ai4i-l@1": 6000, "ai4i-m@1": 2997, "ai4i-h@1": 1003}
+    assert all(n["sensitivity"] == "general" and n["quality_grade"] in "ABCDE" for n in published.values())

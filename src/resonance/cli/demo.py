@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from resonance.cli._common import console, handle_errors, print_json
+from resonance.cli._common import console, handle_errors, print_json, print_table
 from resonance.registry.db import make_engine, make_sessionmaker, transaction, upgrade
 from resonance.settings import get_settings
 
@@ -27,6 +27,7 @@ def demo(
     lang: str = typer.Option("zh", help="zh or en"),
 ) -> None:
     """Build a fresh example space (its own SQLite registry) and print the action's progress."""
+    from resonance.demo.nodes import run_nodes
     from resonance.demo.seed import seed
     from resonance.registry.rules import progress
 
@@ -51,6 +52,8 @@ def demo(
         engine = make_engine(url)
         with transaction(make_sessionmaker(engine)) as session:
             added = seed(session)
+            steps.update(task, description="three enterprise nodes analyse their own data and publish metadata")
+            node_summaries = run_nodes(session, home / "nodes")
             steps.update(task, description="checking every quota and deadline of the notice")
             report = progress(session, lang=lang)
         engine.dispose()
@@ -70,6 +73,21 @@ def demo(
     from resonance.cli.action import _print_entity
 
     console.print(f"demo space at {home} — {sum(added.values())} registry rows added in {seconds} s")
+    print_table(
+        "节点数据画像 · what each enterprise's node published (metadata only)",
+        ["node", "org", "dataset", "rows", "quality", "sensitivity"],
+        [
+            [
+                n["node"],
+                n["org"],
+                n["dataset"],
+                n["rows"],
+                f"{n['quality_grade']} ({n['quality_score']})",
+                n["sensitivity"],
+            ]
+            for n in node_summaries
+        ],
+    )
     for entity_progress in report:
         _print_entity(entity_progress, lang)
     console.print(f"explore it: RESONANCE_HOME={home} resonance dataset list  ·  resonance action progress")

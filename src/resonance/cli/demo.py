@@ -65,6 +65,7 @@ def demo(
                 "home": str(home),
                 "database": url,
                 "added": dict(added),
+                "nodes": node_summaries,
                 "progress": [p.as_dict() for p in report],
                 "seconds": seconds,
             }

@@ -19,6 +19,7 @@ from resonance.errors import ResonanceError
 from resonance.node import catalog
 from resonance.node.home import NodeHome
 from resonance.node.sources import is_database_url, open_source
+from resonance.registry.db import transaction
 
 app = typer.Typer(no_args_is_help=True)
 JSON = typer.Option(False, "--json", help="print machine-readable JSON")
@@ -27,16 +28,8 @@ JSON = typer.Option(False, "--json", help="print machine-readable JSON")
 @contextmanager
 def local_catalog(home: NodeHome) -> Iterator[Session]:
     home.load()  # refuses a missing node with the fix
-    factory = catalog.open_catalog(home.catalog_url)
-    session = factory()
-    try:
+    with transaction(catalog.open_catalog(home.catalog_url)) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def _open(row: catalog.LocalDataset, home: NodeHome):  # type: ignore[no-untyped-def]

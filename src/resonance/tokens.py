@@ -117,6 +117,11 @@ def _binding_error(role: str, what: str, fix: str) -> ResonanceError:
 
 def verify(session: Session, secret: str) -> Principal:
     """The principal a secret stands for, or Unauthorized saying why it is refused."""
+    return verify_token(session, secret)[0]
+
+
+def verify_token(session: Session, secret: str) -> tuple[Principal, datetime | None]:
+    """``verify``, plus the moment the token expires (None: never), for callers that keep the principal."""
     secret = secret.strip()
     if not secret.startswith(SECRET_PREFIX):
         raise Unauthorized(
@@ -147,17 +152,25 @@ def verify(session: Session, secret: str) -> Principal:
     last = aware(token.last_used_at)
     if last is None or now - last > _TOUCH_EVERY:
         token.last_used_at = now
-    org = session.get(m.Organisation, token.org_id) if token.org_id is not None else None
-    entity = session.get(m.ActionEntity, token.entity_id) if token.entity_id is not None else None
-    return Principal(
+    # codes only: loading the rows would load their collections too
+    org_code = _code(session, m.Organisation, token.org_id)
+    entity_code = _code(session, m.ActionEntity, token.entity_id)
+    principal = Principal(
         role=token.role,
         org_id=token.org_id,
-        org_code=org.code if org else None,
+        org_code=org_code,
         entity_id=token.entity_id,
-        entity_code=entity.code if entity else None,
+        entity_code=entity_code,
         token_id=token.id,
         token_name=token.name,
     )
+    return principal, expires_at
+
+
+def _code(session: Session, model: type[m.Organisation] | type[m.ActionEntity], row_id: int | None) -> str | None:
+    if row_id is None:
+        return None
+    return session.scalar(select(model.code).where(model.id == row_id))
 
 
 def get_token(session: Session, key: str | int) -> m.ApiToken:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from resonance import __version__
 from resonance.api import errors
+from resonance.api.cache import CacheMiddleware, CacheSettings, ReadCache
 from resonance.api.routers import concepts, meta, nodes
 from resonance.errors import ResonanceError
 from resonance.registry.db import make_engine, make_sessionmaker, require_current
@@ -32,8 +33,11 @@ evaluations, data demands and reports.
 TAGS = [{"name": "meta", "description": "health, vocabularies, search · 健康检查、词表、搜索"}]
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, *, cache: CacheSettings | None = None) -> FastAPI:
     """The API over the registry at ``database_url`` (default: the configured one).
+
+    ``cache``: how GET responses and verified tokens are cached (``resonance.api.cache``); by default from the
+    ``RESONANCE_API_CACHE*`` environment variables.
 
     Refuses (ResonanceError) a database that cannot be reached or whose schema is missing or outdated.
     """
@@ -67,6 +71,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     app.state.engine = engine
     app.state.sessions = make_sessionmaker(engine)
+    settings = cache if cache is not None else CacheSettings.from_env()
+    app.state.read_cache = ReadCache(engine, app.state.sessions, settings) if settings.enabled else None
+    if app.state.read_cache is not None:
+        app.add_middleware(CacheMiddleware, cache=app.state.read_cache)
     errors.install(app)
     app.include_router(meta.router)
     app.include_router(nodes.router)

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 import jieba
-from sqlalchemy import Select, case, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.orm import Session
 
 from resonance.registry.models import SearchTerm
@@ -80,28 +80,17 @@ def unindex(session: Session, kind: str, object_id: int) -> None:
     session.execute(delete(SearchTerm).where(SearchTerm.kind == kind, SearchTerm.object_id == object_id))
 
 
-def matching_ids(kind: str, query: str) -> Select[tuple[int]] | None:
-    """A SELECT of the object ids matching ``query``; None when the query has no searchable term."""
+def match_conditions(kind: str, query: str, id_column: ColumnElement[int]) -> list[ColumnElement[bool]] | None:
+    """WHERE conditions selecting the rows (``id_column``) that match ``query``; None when it has no term.
+
+    One ``id IN (postings of a term)`` per exact term, and per prefix one ``id IN (postings of the terms that
+    start with it)``: a row matches when it has every exact term and, for each prefix, a term starting with
+    it. Each condition reads one range of the primary key of ``search_terms``, in object order, so that the
+    database can merge them and stop at the end of a page, where grouping all the postings of the query
+    (by object, to count its terms) would read and sort every one of them first.
+    """
     exact, prefixes = query_terms(query)
     if not exact and not prefixes:
         return None
-    conditions = [SearchTerm.term.in_(sorted(exact))] if exact else []
-    conditions += [SearchTerm.term.like(p + "%") for p in sorted(prefixes)]
-    matched = func.count(func.distinct(SearchTerm.term)) if not prefixes else None
-    stmt = select(SearchTerm.object_id).where(SearchTerm.kind == kind, or_(*conditions))
-    stmt = stmt.group_by(SearchTerm.object_id)
-    if matched is not None:
-        return stmt.having(matched == len(exact))
-    # with prefixes the count of distinct terms is not comparable; require each exact term and each prefix
-    required = [func.max(_case_eq(t)) for t in sorted(exact)] + [func.max(_case_prefix(p)) for p in sorted(prefixes)]
-    for cond in required:
-        stmt = stmt.having(cond == 1)
-    return stmt
-
-
-def _case_eq(term: str):  # type: ignore[no-untyped-def]
-    return case((SearchTerm.term == term, 1), else_=0)
-
-
-def _case_prefix(prefix: str):  # type: ignore[no-untyped-def]
-    return case((SearchTerm.term.like(prefix + "%"), 1), else_=0)
+    terms = [SearchTerm.term == t for t in sorted(exact)] + [SearchTerm.term.like(p + "%") for p in sorted(prefixes)]
+    return [id_column.in_(select(SearchTerm.object_id).where(SearchTerm.kind == kind, term)) for term in terms]

@@ -1,5 +1,7 @@
 """Create, read, update, delete and search any registry concept: the one implementation behind API, CLI and imports.
 
+Reading lives in ``reading`` and references in ``references``; both are re-exported here.
+
 Every write validates the payload with the concept's pydantic schema, resolves references given by code or
 name, normalises vocabulary values (key, zh or en label), keeps the search index current, and raises a
 ``ResonanceError`` that says what, where and how to fix it. Callers own the transaction.
@@ -7,24 +9,43 @@ name, normalises vocabulary values (key, zh or en label), keeps the search index
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import Select, UniqueConstraint, func, or_, select
+from sqlalchemy import UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from resonance.errors import Conflict, NotFound, Problem, ResonanceError
+from resonance.errors import Conflict, Problem, ResonanceError
+from resonance.registry import (
+    generation,  # noqa: F401  (registers the events that count committed writes)
+    search,
+)
 from resonance.registry import models as m
-from resonance.registry import search
 from resonance.registry.concepts import Concept
+from resonance.registry.reading import Page, filtered, get_row, list_page, read_one, to_read
+from resonance.registry.references import display_key, resolve
 from resonance.registry.vocabularies import normalise
 
-_LOOKUP_LABEL = {"code": "code", "name_zh": "Chinese name", "name_en": "English name", "uscc": "USCC"}
+__all__ = [
+    "Collector",
+    "Page",
+    "collect",
+    "create",
+    "delete",
+    "display_key",
+    "filtered",
+    "get_row",
+    "list_page",
+    "parse",
+    "read_one",
+    "resolve",
+    "to_read",
+    "update",
+    "validation_problems",
+]
 
 
 class Collector:
@@ -67,17 +88,6 @@ def collect(where: str = "") -> Iterator[Collector]:
         )
 
 
-@dataclass
-class Page:
-    items: list[dict[str, Any]]
-    total: int
-    page: int
-    page_size: int
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"items": self.items, "total": self.total, "page": self.page, "page_size": self.page_size}
-
-
 def validation_problems(exc: ValidationError, where: str = "") -> list[Problem]:
     problems = []
     for err in exc.errors():
@@ -112,197 +122,6 @@ def parse(schema: type[BaseModel], payload: Any, where: str = "") -> BaseModel:
             status=422,
             problems=problems,
         ) from None
-
-
-# --- references ---------------------------------------------------------------------------------------
-
-_LOOKUPS: dict[type[m.Base], tuple[str, ...]] = {
-    m.Industry: ("code", "name_zh", "name_en"),
-    m.ActionEntity: ("code", "name_zh"),
-    m.Organisation: ("code", "name_zh", "uscc"),
-    m.Scenario: ("code",),
-    m.Agent: ("code",),
-    m.Dataset: ("code",),
-    m.ModelVersion: ("code",),
-}
-_VERSIONED = (m.Dataset, m.ModelVersion)
-
-
-def resolve(session: Session, target: type[m.Base], value: Any, where: str = "") -> Any:
-    """Find the row a reference names: by code / name (per target), ``code@version``, or numeric id.
-
-    Found rows are cached for the session (imports name the same owner or industry thousands of times).
-    """
-    text = str(value).strip()
-    cache: dict[tuple[type[m.Base], str], Any] = session.info.setdefault("resolved", {})
-    cached = cache.get((target, text))
-    if cached is not None and cached in session:
-        return cached
-    row = _lookup(session, target, text)
-    if row is None:
-        raise _unknown(target, text, where)
-    cache[(target, text)] = row
-    return row
-
-
-def _lookup(session: Session, target: type[m.Base], text: str) -> Any:
-    lookups = _LOOKUPS.get(target, ())
-    row = None
-    if target in _VERSIONED:
-        code, _, version = text.partition("@")
-        stmt = select(target).where(target.code == code)
-        if version:
-            stmt = stmt.where(target.version == version)
-        row = session.scalars(stmt.order_by(target.id.desc()).limit(1)).first()
-    elif lookups:
-        conds = [getattr(target, f) == text for f in lookups if f != "name_en"]
-        if "name_en" in lookups:
-            conds.append(func.lower(target.name_en) == text.lower())
-        row = session.scalars(select(target).where(or_(*conds)).limit(1)).first()
-    if row is None and text.isascii() and text.isdigit() and len(text) < 10:
-        row = session.get(target, int(text))
-    return row
-
-
-def _unknown(target: type[m.Base], text: str, where: str) -> ResonanceError:
-    from resonance.registry.concepts import CONCEPTS
-    from resonance.registry.vocabularies import industries
-
-    concept = next(c for c in CONCEPTS.values() if c.model is target)
-    by = " or ".join(_LOOKUP_LABEL.get(f, f) for f in _LOOKUPS.get(target, ())) or "id"
-    if target is m.Industry:
-        fix = "use one of the 20 industries of the notice: " + "、".join(i["zh"] for i in industries())
-    else:
-        fix = f"register the {concept.singular} first, or use an existing one (`resonance {concept.cli} list`)"
-    return ResonanceError(
-        what=f"no {concept.singular} with {by} {text!r}", where=where, fix=fix, code="unknown_reference", status=422
-    )
-
-
-def display_key(row: Any) -> str:
-    if isinstance(row, _VERSIONED):
-        return f"{row.code}@{row.version}"
-    return str(getattr(row, "code", None) or row.id)
-
-
-# --- reading ------------------------------------------------------------------------------------------
-
-
-def to_read(session: Session, concept: Concept, rows: list[Any]) -> list[dict[str, Any]]:
-    """Rows as the concept's read schema, with references shown by code (one query per referenced table)."""
-    keys: dict[type[m.Base], dict[int, str]] = defaultdict(dict)
-    for ref in concept.refs.values():
-        ids = {getattr(r, ref.column) for r in rows} - {None}
-        if ids and ref.target is m.Industry:
-            keys[m.Industry].update(dict(session.execute(select(m.Industry.id, m.Industry.code)).all()))
-        elif ids:
-            missing = ids - keys[ref.target].keys()
-            for chunk in _chunks(sorted(missing), 900):
-                for target_row in session.scalars(select(ref.target).where(ref.target.id.in_(chunk))):
-                    keys[ref.target][target_row.id] = display_key(target_row)
-    out = []
-    for row in rows:
-        data = {key: getattr(row, key) for key in _read_columns(concept)}
-        for name, ref in concept.refs.items():
-            fk = data.pop(ref.column, None)
-            data[name] = keys[ref.target].get(fk) if fk is not None else None
-        if concept.read_hook:
-            data.update(concept.read_hook(row))
-        out.append(concept.read.model_validate(data).model_dump(mode="json"))
-    return out
-
-
-def _read_columns(concept: Concept) -> list[str]:
-    """Columns the read schema shows (or resolves to codes); deferred JSON blobs stay unloaded."""
-    wanted = set(concept.read.model_fields) | {ref.column for ref in concept.refs.values()}
-    return [c.key for c in concept.model.__table__.columns if c.key in wanted]
-
-
-def _chunks(items: list[int], size: int) -> list[list[int]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def filtered(session: Session, concept: Concept, filters: dict[str, Any], q: str | None = None) -> Select[Any]:
-    stmt = select(concept.model)
-    for name, value in filters.items():
-        if value is None or value == "":
-            continue
-        if "\x00" in str(value):
-            raise ResonanceError(
-                what=f"filter {name} contains a NUL character", fix="remove it", code="bad_filter", status=422
-            )
-        if name not in concept.filters:
-            raise ResonanceError(
-                what=f"cannot filter {concept.name} by {name!r}",
-                fix=f"filter by one of: {', '.join(concept.filters) or 'nothing'}",
-                code="bad_filter",
-                status=422,
-            )
-        if name in concept.refs:
-            ref = concept.refs[name]
-            target = resolve(session, ref.target, value, where=f"filter {name}")
-            stmt = stmt.where(getattr(concept.model, ref.column) == target.id)
-        elif name in concept.vocab:
-            stmt = stmt.where(getattr(concept.model, name) == normalise(concept.vocab[name], value, f"filter {name}"))
-        elif name == "is_reference_example":
-            stmt = stmt.where(concept.model.is_reference_example.is_(str(value).lower() in ("1", "true", "yes")))
-        else:
-            stmt = stmt.where(getattr(concept.model, name) == value)
-    if q and q.strip():
-        if "\x00" in q:
-            raise ResonanceError(
-                what="the search contains a NUL character", fix="remove it", code="bad_query", status=422
-            )
-        ids = search.matching_ids(concept.name, q)
-        if ids is None:
-            raise ResonanceError(
-                what=f"the search {q!r} has no word to search for",
-                fix="search with at least one Chinese character, letter or digit",
-                code="bad_query",
-                status=422,
-            )
-        stmt = stmt.where(concept.model.id.in_(ids))
-    return stmt
-
-
-def list_page(
-    session: Session,
-    concept: Concept,
-    filters: dict[str, Any] | None = None,
-    q: str | None = None,
-    page: int = 1,
-    page_size: int = 50,
-    scope: Any = None,
-) -> Page:
-    """One page of rows; ``scope`` is an extra WHERE clause from the caller's permissions."""
-    stmt = filtered(session, concept, filters or {}, q)
-    if scope is not None:
-        stmt = stmt.where(scope)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = list(session.scalars(stmt.order_by(concept.model.id).offset((page - 1) * page_size).limit(page_size)))
-    return Page(to_read(session, concept, rows), total, page, page_size)
-
-
-def get_row(session: Session, concept: Concept, key: str | int) -> Any:
-    text = str(key).strip()
-    row = None
-    if concept.versioned and "@" in text:
-        code, _, version = text.partition("@")
-        row = session.scalars(
-            select(concept.model).where(concept.model.code == code, concept.model.version == version)
-        ).first()
-    elif concept.lookup:
-        conds = [getattr(concept.model, f) == text for f in concept.lookup]
-        row = session.scalars(select(concept.model).where(or_(*conds)).order_by(concept.model.id.desc())).first()
-    if row is None and text.isascii() and text.isdigit() and len(text) < 10:
-        row = session.get(concept.model, int(text))
-    if row is None:
-        raise NotFound(concept.singular, key, fix=f"list them with `resonance {concept.cli} list`")
-    return row
-
-
-def read_one(session: Session, concept: Concept, row: Any) -> dict[str, Any]:
-    return to_read(session, concept, [row])[0]
 
 
 # --- writing ------------------------------------------------------------------------------------------

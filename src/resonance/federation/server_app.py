@@ -1,0 +1,143 @@
+"""The ServerApp the space's SuperLink runs for a job: admit nodes, run the rounds, write the record.
+
+Run config: ``job`` (the JobPlan as JSON) and ``out`` (the directory for progress.jsonl, model.npz and
+result.json, read by the space). One message per node and round: a node evaluates the global parameters it
+receives and then trains on them, so a round costs one round trip; a last ``evaluate`` scores the final model.
+
+A node that refuses (its contract no longer allows the job) or does not answer within the round timeout is
+dropped; the job goes on while at least ``min_nodes`` remain and otherwise stops with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, RecordDict
+from flwr.serverapp import Grid, ServerApp
+
+from resonance.federation.coordinator import Coordinator, weighted_average
+from resonance.federation.mods import CONTRACT_REFUSED
+from resonance.federation.plan import JobPlan
+
+app = ServerApp()
+
+
+@app.main()
+def main(grid: Grid, context: Context) -> None:
+    plan = JobPlan.from_json(str(context.run_config["job"]))
+    coordinator = Coordinator(plan, Path(str(context.run_config["out"])))
+    try:
+        run(grid, plan, coordinator)
+    except Exception as exc:  # the record must say how the job ended, whatever happened
+        coordinator.finish(None, "failed", reason=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def run(grid: Grid, plan: JobPlan, coordinator: Coordinator) -> dict[str, Any]:
+    flower_ids = _wait_for_nodes(grid, len(plan.participants), plan.round_timeout)
+    ours: dict[int, str] = {}  # Flower node id -> our node id
+    hellos: dict[str, dict[str, Any]] = {}
+    query = RecordDict({"config": ConfigRecord({"round": 0})})
+    for reply in grid.send_and_receive(
+        [Message(query, dst_node_id=fid, message_type=MessageType.QUERY) for fid in flower_ids],
+        timeout=plan.round_timeout,
+    ):
+        if reply.has_error():
+            _note_error(coordinator, ours, reply)
+            continue
+        hello = json.loads(str(reply.content["hello"]["json"]))
+        if hello.get("takes_part") and hello["node"] in plan.participants:
+            ours[reply.metadata.src_node_id] = hello["node"]
+            hellos[hello["node"]] = hello
+    for node_id in plan.participants:
+        if node_id not in hellos and node_id not in coordinator.refused:
+            coordinator.refuse(node_id, "did not answer when the job started")
+    arrays = coordinator.admit(hellos)
+    if not coordinator.enough():
+        return coordinator.finish(None, "stopped", reason=coordinator.shortfall())
+    assert coordinator.standardiser is not None
+    standardiser = ConfigRecord(
+        {"json": json.dumps({k: np.asarray(v).tolist() for k, v in coordinator.standardiser.to_arrays().items()})}
+    )
+
+    for round_number in range(1, plan.rounds + 1):
+        content = RecordDict(
+            {
+                "arrays": ArrayRecord(arrays),
+                "standardiser": standardiser,
+                "config": ConfigRecord({"round": round_number}),
+            }
+        )
+        replies = _ask(grid, coordinator, ours, content, MessageType.TRAIN, round_number, plan.round_timeout)
+        updates, evaluations, seconds = [], [], []
+        for reply in replies:
+            n = int(reply.content["metrics"]["num-examples"])
+            updates.append((reply.content["arrays"].to_numpy_ndarrays(), n))
+            evaluations.append(json.loads(str(reply.content["evaluation"]["json"])))
+            seconds.append(float(reply.content["metrics"]["seconds"]))
+            coordinator.meter(ours[reply.metadata.src_node_id], n, seconds[-1])
+        coordinator.record_round(round_number - 1, evaluations, seconds)
+        if not coordinator.enough() or not updates:
+            return coordinator.finish(arrays, "stopped", reason=coordinator.shortfall())
+        arrays = weighted_average(updates)
+
+    content = RecordDict({"arrays": ArrayRecord(arrays), "standardiser": standardiser})
+    replies = _ask(grid, coordinator, ours, content, MessageType.EVALUATE, plan.rounds + 1, plan.round_timeout)
+    evaluations = [json.loads(str(r.content["evaluation"]["json"])) for r in replies]
+    coordinator.record_round(plan.rounds, evaluations, [])
+    final = coordinator.history[-1]["metrics"] if coordinator.history else {}
+    return coordinator.finish(arrays, "completed", final=final)
+
+
+def _ask(
+    grid: Grid,
+    coordinator: Coordinator,
+    ours: dict[int, str],
+    content: RecordDict,
+    message_type: str,
+    round_number: int,
+    timeout: float,
+) -> list[Message]:
+    """Send to every node still taking part; drop those that refuse or stay silent; return the good replies."""
+    targets = [fid for fid, node in ours.items() if node in coordinator.active]
+    messages = [
+        Message(content, dst_node_id=fid, message_type=message_type, group_id=str(round_number)) for fid in targets
+    ]
+    good, answered = [], set()
+    for reply in grid.send_and_receive(messages, timeout=timeout):
+        answered.add(reply.metadata.src_node_id)
+        if reply.has_error():
+            _note_error(coordinator, ours, reply)
+        else:
+            good.append(reply)
+    for fid in targets:
+        if fid not in answered:
+            coordinator.drop(ours[fid], f"no answer within {timeout:g} s in round {round_number}")
+    return good
+
+
+def _note_error(coordinator: Coordinator, ours: dict[int, str], reply: Message) -> None:
+    error = reply.error
+    if error.code == CONTRACT_REFUSED:
+        detail = json.loads(error.reason or "{}")
+        coordinator.refuse(
+            detail.get("node", str(reply.metadata.src_node_id)), f"{detail.get('code')}: {detail.get('en')}"
+        )
+        return
+    node = ours.get(reply.metadata.src_node_id, f"flower-node-{reply.metadata.src_node_id}")
+    last_line = ((error.reason or "").strip().splitlines() or [""])[-1]
+    coordinator.drop(node, f"error {error.code}: {last_line}")
+
+
+def _wait_for_nodes(grid: Grid, expected: int, timeout: float) -> list[int]:
+    """Nodes connect on their own schedule: wait until every expected one is online, or the timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ids = list(grid.get_node_ids())
+        if len(ids) >= expected or time.monotonic() > deadline:
+            return ids
+        time.sleep(0.2)

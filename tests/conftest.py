@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from resonance.registry.db import make_engine, make_sessionmaker, upgrade
+from resonance.settings import get_settings
 
 PG_ADMIN_URL = os.environ.get("RESONANCE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 _counter = itertools.count()
@@ -56,6 +57,14 @@ def _pg_admin() -> psycopg.Connection:
             "or set RESONANCE_TEST_PG_URL.",
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _space_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A space home for the whole run, so that the space key (resonance.ledger) never lands in ~/.resonance."""
+    if "RESONANCE_HOME" not in os.environ:
+        os.environ["RESONANCE_HOME"] = str(tmp_path_factory.mktemp("space_home"))
+        get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

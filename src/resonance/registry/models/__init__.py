@@ -4,7 +4,8 @@ from resonance.registry.models.action import ActionEntity, Industry, KeyCity, en
 from resonance.registry.models.assets import Agent, Case, Dataset, ModelVersion
 from resonance.registry.models.auth import ApiToken
 from resonance.registry.models.base import Base
-from resonance.registry.models.governance import Contract, DataDemand, EvaluationResult, Job, Report
+from resonance.registry.models.governance import Contract, DataDemand, DatasetPolicy, EvaluationResult, Job, Report
+from resonance.registry.models.ledger import EpsilonSpending, LedgerEvent, LedgerHead, Metering
 from resonance.registry.models.nodes import Node
 from resonance.registry.models.parties import (
     Consortium,
@@ -29,10 +30,15 @@ __all__ = [
     "Contract",
     "DataDemand",
     "Dataset",
+    "DatasetPolicy",
+    "EpsilonSpending",
     "EvaluationResult",
     "Industry",
     "Job",
     "KeyCity",
+    "LedgerEvent",
+    "LedgerHead",
+    "Metering",
     "ModelVersion",
     "Node",
     "Organisation",

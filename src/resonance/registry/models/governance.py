@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from resonance.registry.models.base import Base, Timestamped, UTCDateTime
@@ -27,6 +27,26 @@ class Contract(Timestamped, Base):
     purpose: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(20), default="REQUESTED", index=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the ODRL policy (JSON-LD) of the offer
+    # the 数字合约 fields of POLICY-NOTES §2 (migration 0005); resonance.policy.contracts fills them
+    purpose_kind: Mapped[str] = mapped_column(String(20), default="")  # scenario | model
+    dataset_fingerprint: Mapped[str] = mapped_column(String(80), default="")  # the dataset version hash
+    operations: Mapped[list[str]] = mapped_column(JSON, default=list)  # federatedTrain, evaluate
+    compute_node: Mapped[str] = mapped_column(String(40), default="")  # the provider's node: compute location
+    max_rounds: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    epsilon_budget: Mapped[float | None] = mapped_column(Float, nullable=True)
+    min_nodes: Mapped[int] = mapped_column(Integer, default=1)
+    output_restrictions: Mapped[list[str]] = mapped_column(JSON, default=list)  # rawExport, perRecordOutput
+    signatures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # one per negotiation step
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was terminated
+
+
+class DatasetPolicy(Timestamped, Base):
+    """The usage policy (ODRL JSON-LD) a provider attaches to a dataset: the ceiling of every contract on it."""
+
+    __tablename__ = "dataset_policies"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True)
     policy: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

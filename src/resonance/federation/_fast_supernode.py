@@ -1,0 +1,39 @@
+"""``python -m resonance.federation._fast_supernode ARGS``: ``flower-supernode`` with a shorter idle poll.
+
+Why a patch: flwr 1.41's SuperNode sleeps a hard-coded 3 s whenever a pull finds no message
+(``flwr/supernode/start_client_internal.py``), so each message a node receives waits 1.5 s on average, four
+times per SecAgg+ round. No flag or environment variable changes it, so this entry point caps every sleep of
+that one module at ``RESONANCE_SUPERNODE_POLL_S`` seconds and then runs the unchanged flwr entry point.
+Each idle poll is one small HTTPS request to the SuperLink.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+
+class _CappedClock:
+    def __init__(self, cap: float) -> None:
+        self._cap = cap
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(min(seconds, self._cap))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+def main() -> int:
+    import flwr.supernode.start_client_internal as loop
+    from flwr.supernode.cli import flower_supernode
+
+    loop.time = _CappedClock(float(os.environ.get("RESONANCE_SUPERNODE_POLL_S", "3")))  # type: ignore[assignment]
+    sys.argv[0] = "flower-supernode"
+    return flower_supernode() or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

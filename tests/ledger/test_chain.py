@@ -162,14 +162,14 @@ def test_node_signature_is_checked(ledger, tmp_path):
             session.flush()
         session.add(m.Node(id="node-x", org_id=org.id, public_key=public, status="approved"))
         session.flush()
-        message = keys.request_message("POST", "/p", "100", b"{}")
-        digest = message.decode().rsplit("\n", 1)[1]
-        act = chain.NodeAct("node-x", "POST", "/p", "100", digest, keys.sign(node_key, message))
+        act = chain.NodeAct.from_request("node-x", "POST", "/p", "100", b"{}", "")
+        act = chain.NodeAct("node-x", act.message, keys.sign(node_key, act.message.encode()))
         chain.append(session, kind="dataset.published", subject="dataset:d@1", payload={}, actor="node-x", node=act)
     assert report(ledger).ok
     with transaction(ledger.sessions) as session:
         event = session.get(m.LedgerEvent, 6)
-        event.payload = event.payload.replace('"path":"/p"', '"path":"/q"')
+        event.payload = event.payload.replace("POST\\n/p", "POST\\n/q")
+        assert "/q" in event.payload
         event.hash = chain.event_hash(event)  # even with a recomputed hash the node's signature fails
     result = report(ledger)
     assert any(p.where == "seq 6" and "node" in p.what for p in result.problems)

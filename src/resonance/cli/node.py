@@ -8,11 +8,13 @@ from pathlib import Path
 
 import typer
 
+from resonance.cli import node_contracts
 from resonance.cli._common import console, err_console, handle_errors, print_json
 from resonance.errors import ResonanceError
 from resonance.node.home import NodeHome, default_node_home
 
 app = typer.Typer(no_args_is_help=True)
+app.add_typer(node_contracts.app, name="contracts")
 
 HOME_OPTION = typer.Option(None, "--home", help="node home (default: RESONANCE_NODE_HOME or ~/.resonance/node)")
 TOKEN_FILE = "keys/space.token"
@@ -127,8 +129,19 @@ def serve(
                 if reply["status"] != last:
                     console.print(f"node {reply['id']}: {reply['status']} {reply.get('reason') or ''}".rstrip())
                     last = reply["status"]
+                if reply["status"] == "approved":
+                    _sync_contracts(target, client)
             except ResonanceError as exc:
                 err_console.print(f"heartbeat failed: {exc.what} (retrying in {interval:.0f} s)")
             if once:
                 return
             time.sleep(interval)
+
+
+def _sync_contracts(target: NodeHome, client: object) -> None:
+    """Each heartbeat: fetch the contracts' signed terms; a termination at the space becomes a local revocation."""
+    from resonance.node import contracts
+
+    result = contracts.sync(target, client)
+    for contract_id in result["terminated_by_space"]:
+        console.print(f"contract {contract_id} was terminated at the space: this node no longer takes part under it")

@@ -50,17 +50,16 @@ KINDS = (
 
 @dataclass(frozen=True)
 class NodeAct:
-    """A node's signature over the signed request that carried this act (``keys.request_message``)."""
+    """A node's signature over the message that carried its act: a signed request (``keys.request_message``)
+    or its enrolment proof (``enrol:<node id>``)."""
 
     node_id: str
-    method: str
-    path: str
-    timestamp: str
-    body_sha256: str
+    message: str
     signature: str
 
-    def message(self) -> bytes:
-        return f"{self.method.upper()}\n{self.path}\n{self.timestamp}\n{self.body_sha256}".encode()
+    @classmethod
+    def from_request(cls, node_id: str, method: str, path: str, timestamp: str, body: bytes, signature: str) -> NodeAct:
+        return cls(node_id, keys.request_message(method, path, timestamp, body).decode("utf-8"), signature)
 
 
 @dataclass
@@ -127,7 +126,7 @@ def append(
     if not isinstance(payload, dict):
         raise ResonanceError(what="a ledger payload must be a JSON object", where="payload")
     try:
-        text = canonical({**payload, **({"node_request": node.__dict__} if node else {})})
+        text = canonical({**payload, **({"node_act": node.__dict__} if node else {})})
     except (TypeError, ValueError) as exc:
         raise ResonanceError(what=f"the ledger payload is not JSON: {exc}", where="payload") from None
     head = _locked_head(session)
@@ -190,12 +189,12 @@ def _check_node(session: Session, event: m.LedgerEvent) -> str | None:
     if node is None:
         return f"names node {event.node_id}, which the registry does not know"
     try:
-        act = NodeAct(**json.loads(event.payload)["node_request"])
+        act = NodeAct(**json.loads(event.payload)["node_act"])
     except (ValueError, KeyError, TypeError):
-        return "carries a node signature but not the signed request it covers"
+        return "carries a node signature but not the message it signed"
     if act.node_id != event.node_id or act.signature != event.node_signature:
-        return "its node signature does not match the signed request in its payload"
-    if not keys.verify(node.public_key, act.message(), act.signature):
+        return "its node signature does not match the signed message in its payload"
+    if not keys.verify(node.public_key, act.message.encode("utf-8"), act.signature):
         return f"its node signature is not by node {event.node_id}'s key"
     return None
 

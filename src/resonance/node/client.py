@@ -83,6 +83,14 @@ class SpaceClient:
     def publish(self, payload: dict[str, Any]) -> dict[str, Any]:
         return self._post(f"/api/v1/nodes/{self.config.node_id}/datasets", payload)
 
+    def sync_contracts(self) -> dict[str, Any]:
+        """The space's signed terms of every finalized (or since terminated) contract this node computes."""
+        return self._post(f"/api/v1/nodes/{self.config.node_id}/contracts/sync", {})
+
+    def revoke_contract(self, contract_id: str, reason: str) -> dict[str, Any]:
+        """Tell the space this node revoked a contract (the space terminates it and records the node's act)."""
+        return self._post(f"/api/v1/nodes/{self.config.node_id}/contracts/{contract_id}/revoke", {"reason": reason})
+
 
 def _result(response: httpx.Response) -> dict[str, Any]:
     try:

@@ -500,3 +500,47 @@ def covering(
         status=403,
         problems=reasons,
     )
+
+
+# --- the provider's node ------------------------------------------------------------------------------
+
+
+def for_node(session: Session, node_id: str) -> list[dict[str, Any]]:
+    """Signed terms of every contract computed on ``node_id`` that was finalized (incl. those since terminated)."""
+    rows = session.scalars(
+        select(m.Contract)
+        .where(m.Contract.compute_node == node_id, m.Contract.state.in_(("FINALIZED", "TERMINATED")))
+        .order_by(m.Contract.id)
+    )
+    return [
+        signed_terms(session, row)
+        for row in rows
+        if row.state == "FINALIZED" or any(s.get("step") == "finalize" for s in row.signatures or [])
+    ]
+
+
+def revoke_by_node(
+    session: Session, node: m.Node, contract_id: str, reason: str, act: chain.NodeAct | None = None
+) -> m.Contract:
+    """A provider's node revoked a contract it computes: terminate it at the space (idempotent), with the node's act.
+
+    Refused (404) for a contract the node does not compute, so a node cannot learn of others' contracts.
+    """
+    try:
+        contract = get(session, contract_id)
+    except NotFound:
+        contract = None
+    if contract is None or contract.compute_node != node.id:
+        raise NotFound("contract", contract_id, fix="this node can only revoke contracts it computes")
+    if contract.state == "TERMINATED":
+        return contract
+    contract = transition(session, contract.id, negotiation.TERMINATE, party="provider", actor=node.id, reason=reason)
+    chain.append(
+        session,
+        kind="contract.revoked_at_node",
+        subject=f"contract:{contract.id}",
+        payload={"contract": contract.id, "node": node.id, "reason": contract.reason},
+        actor=node.id,
+        node=act,
+    )
+    return contract

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from resonance.errors import Conflict, Forbidden, NotFound, ResonanceError
+from resonance.ledger import chain
 from resonance.node import keys
 from resonance.registry import models as m
 from resonance.registry import services
@@ -48,6 +49,7 @@ def enrol(
             )
         if existing.status == "refused":
             existing.status, existing.reason = "pending", ""
+            _enrolled(session, existing, organisation.code, proof)
         return existing
     node = m.Node(
         id=node_id,
@@ -59,7 +61,14 @@ def enrol(
     )
     session.add(node)
     session.flush()
+    _enrolled(session, node, organisation.code, proof)
     return node
+
+
+def _enrolled(session: Session, node: m.Node, org: str, proof: str) -> None:
+    act = chain.NodeAct(node.id, f"enrol:{node.id}", proof)
+    payload = {"node": node.id, "org": org, "public_key": node.public_key, "name": node.name}
+    chain.append(session, kind="node.enrolled", subject=f"node:{node.id}", payload=payload, actor=node.id, node=act)
 
 
 def get(session: Session, node_id: str) -> m.Node:
@@ -90,6 +99,13 @@ def decide(session: Session, node_id: str, approve: bool, by: str, reason: str =
     node.decided_by = by
     node.decided_at = datetime.now(UTC)
     session.flush()
+    chain.append(
+        session,
+        kind=f"node.{node.status}",
+        subject=f"node:{node.id}",
+        payload={"node": node.id, "status": node.status, "reason": node.reason},
+        actor=by,
+    )
     return node
 
 
@@ -145,11 +161,14 @@ def authenticate(
 PUBLISHED_FIELDS = ("card", "profile", "quality", "grading")
 
 
-def publish_dataset(session: Session, node: m.Node, payload: dict[str, Any]) -> m.Dataset:
+def publish_dataset(
+    session: Session, node: m.Node, payload: dict[str, Any], act: chain.NodeAct | None = None
+) -> m.Dataset:
     """Create or update the catalog entry of one of the node's datasets from its published metadata.
 
     ``payload`` = {"dataset": registry fields (code, version, name_zh, kind, industry, …), "fingerprint",
     "card", "profile", "quality", "grading"}. The owner is always the node's organisation.
+    ``act``: the node's signed request, which the ledger event keeps as the node's own signature of the act.
     """
     fields = dict(payload.get("dataset") or {})
     org = session.get(m.Organisation, node.org_id)
@@ -193,4 +212,13 @@ def publish_dataset(session: Session, node: m.Node, payload: dict[str, Any]) -> 
     row.status = "published"
     row.published_at = datetime.now(UTC)
     session.flush()
+    key = f"{row.code}@{row.version}"
+    chain.append(
+        session,
+        kind="dataset.published",
+        subject=f"dataset:{key}",
+        payload={"dataset": key, "fingerprint": row.fingerprint, "node": node.id, "org": org.code},
+        actor=node.id,
+        node=act,
+    )
     return row

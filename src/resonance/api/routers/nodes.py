@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from resonance.api.auth import PrincipalDep
 from resonance.api.deps import SessionDep
 from resonance.errors import Forbidden, NotFound, ResonanceError
+from resonance.ledger import chain
+from resonance.ledger import keys as space_keys
+from resonance.policy import contracts
 from resonance.registry import models as m
 from resonance.registry import nodes, services
 from resonance.registry.concepts import CONCEPTS
@@ -109,6 +112,18 @@ async def _signed_node(
     return node, body
 
 
+def _act(request: Request, node: m.Node, body: bytes) -> chain.NodeAct:
+    """The node's signature of this request, for the ledger event of the act it carried."""
+    return chain.NodeAct.from_request(
+        node.id,
+        request.method,
+        request.url.path,
+        request.headers.get("x-resonance-timestamp", ""),
+        body,
+        request.headers.get("x-resonance-signature", ""),
+    )
+
+
 def _json(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body.decode("utf-8"))
@@ -130,5 +145,28 @@ async def heartbeat(node_id: str, request: Request, session: SessionDep) -> dict
 @router.post("/{node_id}/datasets", status_code=201, summary="Signed: an approved node publishes dataset metadata")
 async def publish(node_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
     node, body = await _signed_node(request, session, node_id)
-    row = nodes.publish_dataset(session, node, _json(body))
+    row = nodes.publish_dataset(session, node, _json(body), act=_act(request, node, body))
     return services.read_one(session, CONCEPTS["datasets"], row)
+
+
+@router.post("/{node_id}/contracts/sync", summary="Signed: the signed terms of the contracts this node computes")
+async def sync_contracts(node_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+    node, _ = await _signed_node(request, session, node_id)
+    return {"space_public_key": space_keys.space_public_key(), "contracts": contracts.for_node(session, node.id)}
+
+
+@router.post("/{node_id}/contracts/{contract_id}/revoke", summary="Signed: the node revoked a contract it computes")
+async def revoke_contract(node_id: str, contract_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+    node, body = await _signed_node(request, session, node_id)
+    data = _json(body)
+    reason = data.get("reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
+        raise ResonanceError(
+            what="a revocation needs a reason (1–2000 characters)",
+            where="reason",
+            fix="send {'reason': '…'}",
+            code="validation_error",
+            status=422,
+        )
+    contract = contracts.revoke_by_node(session, node, contract_id, reason, act=_act(request, node, body))
+    return contracts.as_dict(session, contract)

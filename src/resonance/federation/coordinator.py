@@ -44,8 +44,10 @@ class Coordinator:
     standardiser: Standardiser | None = None
     samples: dict[str, int] = field(default_factory=dict)  # our node id -> training examples used, all rounds
     node_seconds: dict[str, float] = field(default_factory=dict)  # our node id -> seconds of local work
+    node_rounds: dict[str, int] = field(default_factory=dict)  # our node id -> training rounds it took part in
 
     def meter(self, node_id: str, samples: int, seconds: float) -> None:
+        self.node_rounds[node_id] = self.node_rounds.get(node_id, 0) + 1
         self.samples[node_id] = self.samples.get(node_id, 0) + samples
         self.node_seconds[node_id] = round(self.node_seconds.get(node_id, 0.0) + seconds, 4)
 
@@ -118,6 +120,7 @@ class Coordinator:
             "history": self.history,
             "samples": self.samples,
             "node_seconds": self.node_seconds,
+            "node_rounds": self.node_rounds,
             "final": final or {},
             "seconds": round(time.perf_counter() - self.started, 3),
         }

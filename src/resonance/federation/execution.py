@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resonance.errors import ResonanceError
 from resonance.federation import jobs, runner, superlink
-from resonance.federation.app_dir import APP_DIR
+
+APP_DIR = Path(__file__).parent / "app"
+STATUS_EVERY = 5.0  # seconds between asks to the SuperLink (each is a `flwr ls` process)
 
 
 def run(
@@ -42,16 +44,22 @@ def run(
         plan = jobs.plan_of(job)
         out = jobs.job_dir(space_home, job.id)
         out.mkdir(parents=True, exist_ok=True)
-        handle = runner.submit(space_home, APP_DIR, {"job": plan.to_json(), "out": str(out)}, work_dir=out / "app")
+        handle = runner.submit(space_home, APP_DIR, {"job": plan.to_json(), "out": str(out)}, name=f"job-{job.id}")
         jobs.mark_running(session, job, handle.run_id)
     offset = 0
     deadline = time.monotonic() + timeout
+    next_status = time.monotonic() + STATUS_EVERY
     try:
-        while not handle.finished():
+        while not (out / "result.json").is_file():
             offset = jobs.follow(sessions, job_id, space_home=space_home, offset=offset, on_event=on_event)
             if time.monotonic() > deadline:
                 handle.stop()
+                _set_status(sessions, job_id, "cancelled")
                 break
+            if time.monotonic() > next_status:
+                if handle.status().startswith(runner.FINISHED):
+                    break  # ended without a result (failed or stopped): finish() records it
+                next_status = time.monotonic() + STATUS_EVERY
             time.sleep(poll)
     except KeyboardInterrupt:
         handle.stop()
@@ -73,7 +81,7 @@ def cancel(sessions: sessionmaker[Session], job_id: int, *, space_home: Path) ->
         run_id = job.spec.get("run_id")
         job.status = "cancelled"
         if run_id:
-            runner.stop(space_home, run_id)
+            runner.attach(space_home, run_id).stop()
         return summary(session, job, None)
 
 

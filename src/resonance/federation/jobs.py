@@ -28,7 +28,7 @@ from resonance.ledger import chain as ledger
 from resonance.policy import budget, metering
 from resonance.policy import contracts as policy_contracts
 from resonance.registry import models as m
-from resonance.registry.references import resolve
+from resonance.registry.references import display_key, resolve
 
 TERMINAL = ("completed", "stopped", "failed", "cancelled")
 
@@ -68,7 +68,7 @@ def submit(session: Session, spec: JobSpec, *, actor: str = "cli") -> tuple[m.Jo
             continue
         try:
             contract = policy_contracts.covering(
-                session, dataset=dataset, consumer=consumer, purpose=spec.purpose, operation="federatedTrain"
+                session, display_key(dataset), consumer.code, spec.purpose, "federatedTrain"
             )
         except ResonanceError as exc:
             problems.append(Problem(what=exc.what, where=where, fix=exc.fix))
@@ -97,7 +97,14 @@ def submit(session: Session, spec: JobSpec, *, actor: str = "cli") -> tuple[m.Jo
     session.flush()
     if epsilon is not None:
         for dataset, contract, _ in chosen:
-            budget.reserve(session, dataset=dataset, contract=contract, job=job, epsilon=epsilon)
+            budget.reserve(
+                session,
+                dataset=display_key(dataset),
+                job=str(job.id),
+                epsilon=epsilon,
+                contract_id=contract.id,
+                actor=actor,
+            )
     plan = JobPlan(
         job_id=str(job.id),
         consumer=consumer.code,
@@ -283,23 +290,28 @@ def _fingerprint(session: Session, assignment: Assignment) -> str | None:
 
 
 def _meter(session: Session, job: m.Job, plan: JobPlan, result: dict[str, Any]) -> None:
-    rounds_by_node: dict[str, int] = {}
-    for entry in result.get("history", []):
-        if entry["round"] >= 1:
-            for node in entry.get("nodes", []):
-                rounds_by_node[node] = rounds_by_node.get(node, 0) + 1
+    rounds_by_node: dict[str, int] = result.get("node_rounds", {})
     for node_id, assignment in plan.participants.items():
         rounds = rounds_by_node.get(node_id, 0)
+        dataset = f"{assignment.dataset}@{assignment.version}"
         epsilon = (
             dp.epsilon_spent(plan.noise_multiplier, rounds, plan.delta) if plan.noise_multiplier and rounds else 0.0
         )
+        if plan.epsilon is not None:  # the reservation made at submit becomes what was really spent
+            if rounds:
+                budget.settle(session, dataset=dataset, job=str(job.id), epsilon=min(epsilon, plan.epsilon))
+            else:
+                budget.release(session, dataset=dataset, job=str(job.id))
+        if rounds == 0:
+            continue
         metering.record(
             session,
-            job=job,
-            provider=assignment.org,
+            job=str(job.id),
+            dataset=dataset,
             node=node_id,
             rounds=rounds,
             samples=int(result.get("samples", {}).get(node_id, 0)),
             seconds=float(result.get("node_seconds", {}).get(node_id, 0.0)),
             epsilon=epsilon,
+            contract_id=int(assignment.contract),
         )

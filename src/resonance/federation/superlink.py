@@ -17,6 +17,7 @@ Runtime APIs over HTTPS on one port (flwr 1.41); ``/health`` answers 200 when it
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import tempfile
 import time
@@ -290,6 +291,7 @@ def _wait_healthy(link: SuperLink, ca: Path, proc: subprocess.Popen[bytes], time
 
 def _healthy(link: SuperLink, ca: Path) -> bool:
     try:
-        return httpx.get(f"https://{link.address}/health", verify=str(ca), timeout=2).status_code == 200
+        context = ssl.create_default_context(cafile=str(ca))
+        return httpx.get(f"https://{link.address}/health", verify=context, timeout=2).status_code == 200
     except (httpx.HTTPError, OSError):
         return False

@@ -27,6 +27,20 @@ def _register() -> None:
     from resonance.cli import registry_commands
 
     SUB_APPS.extend(registry_commands.concept_groups({name: sub for name, sub, _ in SUB_APPS}))
+    from resonance.cli import contract, ledger
+
+    # the negotiating contract group replaces the generic one (it keeps the generic `list`)
+    SUB_APPS[:] = [entry for entry in SUB_APPS if entry[0] != "contract"]
+    SUB_APPS.extend(
+        [
+            (
+                "contract",
+                contract.app,
+                "数字合约 contracts: request, offer, accept, agree, verify, finalize, terminate",
+            ),
+            ("ledger", ledger.app, "存证 ledger: list events, verify the hash chain and signatures"),
+        ]
+    )
 
 
 _register()

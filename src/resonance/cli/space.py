@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from resonance.cli._common import console, handle_errors, print_json
+from resonance.ledger.keys import ensure_space_key
 from resonance.registry.db import upgrade
 from resonance.settings import get_settings
 
@@ -19,6 +20,7 @@ def init(json_out: bool = typer.Option(False, "--json", help="print machine-read
     settings.home.mkdir(parents=True, exist_ok=True)
     url = settings.effective_database_url
     before, after = upgrade(url)
+    ensure_space_key(settings.home)  # signs the ledger and finalized contracts
     if json_out:
         print_json({"database": _safe(url), "before": before, "after": after, "home": str(settings.home)})
         return

@@ -168,7 +168,8 @@ def set_dataset_policy(session: Session, dataset: str, doc: Any, actor: str) -> 
             f"set assigner to {owner!r}",
         )
     stored = session.get(m.DatasetPolicy, row.id)
-    jsonld = odrl.to_jsonld(policy.with_changes(kind="Set"))
+    policy = policy.with_changes(kind="Set")
+    jsonld = odrl.to_jsonld(policy)
     if stored is None:
         session.add(m.DatasetPolicy(dataset_id=row.id, policy=jsonld))
     else:

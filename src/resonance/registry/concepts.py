@@ -142,6 +142,18 @@ def _org_roles_hook(session: Session, obj: Any, data: dict[str, Any], where: str
     obj.roles = [m.OrganisationRole(role=r) for r in sorted(set(found.results))]
 
 
+def _contract_hook(session: Session, obj: Any, data: dict[str, Any], where: str) -> None:
+    # once offered, a contract's terms change only through negotiation (resonance.policy.contracts)
+    if obj.state not in (None, "REQUESTED"):
+        from resonance.errors import Conflict
+
+        raise Conflict(
+            what=f"contract {obj.id} is {obj.state}; its terms can no longer be edited",
+            where=where,
+            fix="terminate it (`resonance contract terminate`) and request a new one",
+        )
+
+
 def _at(where: str, field: str) -> str:
     return f"{where}, field {field}" if where else f"field {field}"
 
@@ -370,6 +382,7 @@ CONCEPTS: dict[str, Concept] = {
             owner="consumer",
             public=False,
             lookup=(),
+            write_hook=_contract_hook,
         ),
         Concept(
             "jobs",

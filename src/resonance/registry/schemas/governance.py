@@ -25,14 +25,26 @@ class ContractUpdate(Input):
 
 
 class ContractRead(Output):
+    """A 数字合约 with the fields of POLICY-NOTES §2; negotiate it with the /contracts/{id}/{step} endpoints."""
+
     id: int
     dataset: str
     provider: str
     consumer: str
     purpose: str
+    purpose_kind: str = Field(default="", description="scenario | model: what the purpose names")
     state: str
     expires_at: datetime | None
     policy: dict[str, Any]
+    dataset_fingerprint: str = Field(default="", description="the dataset version hash the contract binds")
+    operations: list[str] = Field(default_factory=list, description="federatedTrain, evaluate")
+    compute_node: str = Field(default="", description="the provider's node: the only compute location")
+    max_rounds: int | None = None
+    epsilon_budget: float | None = None
+    min_nodes: int = 1
+    output_restrictions: list[str] = Field(default_factory=list)
+    signatures: list[dict[str, Any]] = Field(default_factory=list, description="one space-signed record per step")
+    reason: str = Field(default="", description="why it was terminated")
     created_at: datetime
     updated_at: datetime
 

@@ -91,7 +91,7 @@ class CsvSource(Source):
             return name  # already read into this connection
         for attempt in range(len(self.columns) + 2):
             try:
-                con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {self._reader(self.columns)}")
+                _create_in_file_order(con, name, self._reader(self.columns))
                 return name
             except duckdb.ConversionException as exc:
                 # A value later in the file does not fit the type sniffed from the first rows: read that column
@@ -154,6 +154,18 @@ class CsvSource(Source):
             "check that it is a complete, consistently delimited CSV file",
             "source_unreadable",
         )
+
+
+def _create_in_file_order(con: duckdb.DuckDBPyConnection, name: str, reader: str) -> None:
+    """``CREATE TABLE name AS SELECT * FROM reader`` with the rows in file order, whatever the connection's
+    ``preserve_insertion_order``: samples drawn from the table (the sensitivity scan's reservoirs) are then
+    the same on every run, which they are not when parallel readers append in the order they finish."""
+    (previous,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone() or (True,)
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {reader}")
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if previous else 'false'}")
 
 
 def _converting_column(message: str) -> str | None:

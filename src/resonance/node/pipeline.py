@@ -7,11 +7,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
+
 from resonance.errors import ResonanceError
 from resonance.node import card as cards
-from resonance.node.profiler import Profile, ProgressCallback, connect, profile
+from resonance.node.profiler import Profile, ProgressCallback, borrowed_or_new, connect, profile
 from resonance.node.quality import DeclaredSchema, QualityReport, assess
-from resonance.node.sensitivity.detect import ColumnSensitivity, scan_column
+from resonance.node.sensitivity.detect import ColumnSensitivity, candidate_pattern, scan_counts
 from resonance.node.sensitivity.grading import GradeDecision, GradeProposal, Reason, grade
 from resonance.node.sources import Source, quote_ident
 
@@ -43,23 +45,34 @@ class Analysis:
     proposal: GradeProposal
 
 
-def scan_sensitivity(source: Source, prof: Profile, memory_limit: str = "700MB") -> list[ColumnSensitivity]:
-    """Scan every column on a reproducible DuckDB reservoir sample; counts are scaled to the whole column."""
+def scan_sensitivity(
+    source: Source,
+    prof: Profile,
+    memory_limit: str = "700MB",
+    *,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> list[ColumnSensitivity]:
+    """Scan every column on a reproducible DuckDB reservoir sample; counts are scaled to the whole column.
+
+    The samples are drawn from the source's materialized table (``source.relation(con, materialize=True)``):
+    on the ``connection`` the profile ran on that table is already there, so the file is not read again; a
+    columnar source (Parquet) stays a view and each sample reads one column. Each sample comes back as
+    (value, times drawn, may hold an identifier) rows: a repeated value is recognised once, and a value that
+    ``candidate_pattern()`` (a superset screen, run by DuckDB) rules out is only counted.
+    """
     out = []
-    with connect(source, memory_limit) as con, source.reading():
-        relation = source.relation(con)
+    with borrowed_or_new(source, connection, memory_limit) as con, source.reading():
+        relation = source.relation(con, materialize=True)
         for column in prof.columns:
             name = quote_ident(column.name)
-            rows = con.execute(
-                f"SELECT CAST({name} AS VARCHAR) FROM (SELECT {name} FROM {relation} WHERE {name} IS NOT NULL) "
-                f"USING SAMPLE reservoir({SENSITIVITY_SAMPLE} ROWS) REPEATABLE ({SEED})"
+            drawn = con.execute(
+                f"SELECT v, count(*), regexp_matches(v, ?) FROM (SELECT CAST({name} AS VARCHAR) AS v FROM "
+                f"(SELECT {name} FROM {relation} WHERE {name} IS NOT NULL) "
+                f"USING SAMPLE reservoir({SENSITIVITY_SAMPLE} ROWS) REPEATABLE ({SEED})) GROUP BY v",
+                [candidate_pattern()],
             ).fetchall()
             non_null = prof.rows - column.nulls
-            out.append(
-                scan_column(
-                    column.name, (r[0] for r in rows), SENSITIVITY_SAMPLE, seed=SEED, population=(prof.rows, non_null)
-                )
-            )
+            out.append(scan_counts(column.name, drawn, seed=SEED, population=(prof.rows, non_null)))
     return out
 
 
@@ -74,10 +87,17 @@ def analyse(
     k: int = 5,
     progress: ProgressCallback | None = None,
 ) -> Analysis:
-    """Profile, score, scan and propose a grade for one source."""
-    prof = profile(source, k=k, progress=progress)
-    quality = assess(source, prof, declared, label_column=label_column, card_completeness=card_completeness, k=k)
-    scans = scan_sensitivity(source, prof)
+    """Profile, score, scan and propose a grade for one source.
+
+    All three run on one DuckDB connection (2 threads, 700 MB, spilling into the source's work folder): a text
+    source is parsed once into a table there, and quality and sensitivity query that table.
+    """
+    with connect(source) as con:
+        prof = profile(source, k=k, progress=progress, connection=con)
+        quality = assess(
+            source, prof, declared, label_column=label_column, card_completeness=card_completeness, k=k, connection=con
+        )
+        scans = scan_sensitivity(source, prof, connection=con)
     proposal = grade(scans, category=category, flags=flags or [])
     return Analysis(prof, quality, scans, proposal)
 

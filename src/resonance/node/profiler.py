@@ -162,7 +162,7 @@ def profile(
     if k < 1:
         raise ValueError("k must be at least 1")
     started = time.perf_counter()
-    with _borrowed(connection) if connection is not None else connect(source, memory_limit) as con:
+    with borrowed_or_new(source, connection, memory_limit) as con:
         tracker = Tracker(con, progress, list(PHASES))
         run = Run(con, source, tracker, k=k)
         with tracker.phase("read"):
@@ -203,8 +203,15 @@ def connect(source: Source, memory_limit: str = "700MB") -> duckdb.DuckDBPyConne
 
 
 @contextmanager
-def _borrowed(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    yield con  # the caller closes it
+def borrowed_or_new(
+    source: Source, connection: duckdb.DuckDBPyConnection | None, memory_limit: str = "700MB"
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``connection`` as it is (its owner closes it), or a new ``connect(source)`` closed at the end of the block."""
+    if connection is not None:
+        yield connection
+        return
+    with connect(source, memory_limit) as con:
+        yield con
 
 
 @contextmanager

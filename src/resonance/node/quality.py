@@ -19,6 +19,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import duckdb
 import yaml
 
 from resonance.errors import ResonanceError
@@ -266,14 +267,17 @@ def assess(
     card_completeness: float | None = None,
     k: int = 5,
     memory_limit: str = "700MB",
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> QualityReport:
     """Profile ``source`` (unless its profile is given), count violations and label issues in it, and score.
 
     The counts are exact DuckDB queries over the same materialized data the profile read, so a text file is
-    parsed once for both.
+    parsed once for both. Pass the ``connection`` the profile ran on (``profiler.connect(source)``) to reuse
+    its table; the caller keeps it open. Without it, ``assess`` opens (and closes) a connection of its own and
+    reads the source into it again.
     """
     rules = load_rules()["dimensions"]["accuracy"]
-    with profiler.connect(source, memory_limit) as con:
+    with profiler.borrowed_or_new(source, connection, memory_limit) as con:
         if profile is None:
             profile = profiler.profile(source, k=k, memory_limit=memory_limit, connection=con)
         relation = source.relation(con, materialize=True)

@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from itertools import islice
 from typing import Any, Literal, TypeVar
 
@@ -163,6 +165,116 @@ def _open_unit(rng: random.Random) -> float:
     return u
 
 
+_LOOKAROUNDS = ("(?<!", "(?<=", "(?!", "(?=")
+_BOUNDED = re.compile(r"\{(\d+),\d+\}")
+
+
+@cache
+def candidate_pattern() -> str:
+    """A regex that matches (searching, anywhere) every text in which a value recognizer could find an identifier.
+
+    It is a SUPERSET screen built from the recognizers' own patterns: a negative lookaround of one character
+    class becomes the character (or edge) it lets through, other lookarounds are dropped, a backreference
+    becomes a copy of the group it refers to, and bounded repeats ``{m,n}`` become ``{m,}``.
+    So it needs no lookaround or backreference and runs in Python's ``re`` and in RE2 alike. A text it does
+    not match holds no identifier; one it matches still has to be recognised.
+    """
+    parts = []
+    for recognizer in VALUE_RECOGNIZERS:
+        part = _loosen(recognizer.pattern.pattern, _groups(recognizer.pattern.pattern))
+        parts.append(f"(?i:{part})" if recognizer.pattern.flags & re.IGNORECASE else f"(?:{part})")
+    return "|".join(parts)
+
+
+def _groups(pattern: str) -> list[str]:
+    """The text of each capturing group of ``pattern``, in the order of their opening parentheses."""
+    found, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+        elif char == "[":
+            i = _class_end(pattern, i)
+        else:
+            if char == "(" and not pattern.startswith("(?", i):
+                found.append(pattern[i + 1 : _group_end(pattern, i) - 1])
+            i += 1
+    return found
+
+
+def _loosen(pattern: str, groups: list[str]) -> str:
+    """``pattern`` as a superset without lookarounds or backreferences (see ``candidate_pattern``)."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            escaped = pattern[i + 1]
+            out.append(f"(?:{_loosen(groups[int(escaped) - 1], groups)})" if escaped.isdigit() else pattern[i : i + 2])
+            i += 2
+        elif char == "[":
+            end = _class_end(pattern, i)
+            out.append(pattern[i:end])
+            i = end
+        elif pattern.startswith(_LOOKAROUNDS, i):
+            end = _group_end(pattern, i)
+            out.append(_as_class(pattern, i, end))
+            i = end
+        elif char == "(" and not pattern.startswith("(?", i):
+            out.append("(?:")
+            i += 1
+        elif char == "{" and (bounded := _BOUNDED.match(pattern, i)):
+            out.append("{" + bounded.group(1) + ",}")
+            i = bounded.end()
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _as_class(pattern: str, start: int, end: int) -> str:
+    """A negative lookaround of one character class, ``(?<![x])`` or ``(?![x])``, as the text it lets through
+    (``(?:^|[^x])`` or ``(?:$|[^x])``: the same matches when searching); any other lookaround as nothing."""
+    for opening, edge in (("(?<![", "^"), ("(?![", "$")):
+        if pattern.startswith(opening, start) and pattern[start + len(opening)] != "^":
+            body_start = start + len(opening) - 1
+            if _class_end(pattern, body_start) == end - 1:
+                return f"(?:{edge}|[^{pattern[body_start + 1 : end - 2]}])"
+    return ""
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index just past the character class that opens at ``start``."""
+    i = start + 1
+    if pattern[i : i + 1] == "^":
+        i += 1
+    if pattern[i : i + 1] == "]":
+        i += 1
+    while pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i + 1
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index just past the group that opens at ``start``."""
+    depth, i = 0, start
+    while True:
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == "[":
+            i = _class_end(pattern, i)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+
+
 def reservoir_sample(items: Iterator[T], k: int, seed: int) -> list[T]:
     """Uniform sample of ``k`` items from a stream of unknown length (algorithm L), deterministic per seed."""
     reservoir = list(islice(items, k))
@@ -250,28 +362,80 @@ def scan_column(
     counter = _Counter()
     texts = filter(None, map(counter.text, values))
     sample = reservoir_sample(texts, sample_limit, seed)  # drains the stream, so the counts are complete
-    n = len(sample)
     if population is not None:
         counter.rows, counter.non_null = population
+    tallies: dict[str, int] = {}
+    for text in sample:
+        tallies[text] = tallies.get(text, 0) + 1
+    return _report(name, tallies, counter.rows, counter.non_null, threshold, contains_threshold, seed)
+
+
+def scan_counts(
+    name: str,
+    counts: Iterable[tuple[object, int] | tuple[object, int, bool]],
+    *,
+    population: tuple[int, int],
+    threshold: float = DEFAULT_THRESHOLD,
+    contains_threshold: float = DEFAULT_CONTAINS_THRESHOLD,
+    seed: int = DEFAULT_SEED,
+) -> ColumnSensitivity:
+    """Scan a sample drawn elsewhere and given as ``(value, times drawn)`` pairs, e.g. from a ``GROUP BY``.
+
+    The report is the one ``scan_column`` gives for the same sample listed value by value (rates over the
+    drawn values, counts scaled to ``population`` = (rows, non-null cells) of the whole column), but each
+    distinct value is recognised once: repeated values cost nothing. A third element ``False`` says the value
+    does not match ``candidate_pattern()`` (screened in the database): it is counted in the sample but not
+    recognised, which gives the same report faster. Blank and null-like values are dropped, as
+    ``scan_column`` drops them. A count that is not a positive integer is a ValueError.
+    """
+    counter = _Counter()
+    tallies: dict[str, int] = {}
+    screened_out = 0
+    for value, times, *candidate in counts:
+        if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+            raise ValueError(f"the count of a sampled value must be a positive integer, got {times!r}")
+        text = counter.text(value)
+        if not text:
+            continue
+        if candidate and not candidate[0]:
+            screened_out += times
+        else:
+            tallies[text] = tallies.get(text, 0) + times
+    return _report(name, tallies, population[0], population[1], threshold, contains_threshold, seed, screened_out)
+
+
+def _report(
+    name: str,
+    tallies: dict[str, int],
+    rows: int,
+    non_null: int,
+    threshold: float,
+    contains_threshold: float,
+    seed: int,
+    screened_out: int = 0,
+) -> ColumnSensitivity:
+    """Recognise each distinct sampled text once, weighting it by how often it was drawn; ``screened_out``
+    more sampled values are known to hold no identifier."""
+    n = sum(tallies.values()) + screened_out
     whole = dict.fromkeys((r.kind for r in VALUE_RECOGNIZERS), 0)
     contains = dict.fromkeys(whole, 0)
-    for text in sample:
+    for text, times in tallies.items():
         kind = _whole_kind(text)
         if kind is not None:
-            whole[kind] += 1
+            whole[kind] += times
             continue
         for found in _contained_kinds(text[:MAX_TEXT_CHARS]):
-            contains[found] += 1
+            contains[found] += times
 
     findings: list[KindFinding] = []
     flagged: list[str] = []
     for header in HEADER_RECOGNIZERS:
         if header.validate(name):
-            findings.append(_finding(header, "header", 0, 0, n, counter.non_null))
+            findings.append(_finding(header, "header", 0, 0, n, non_null))
             flagged.append(header.kind)
     mixed = n > 0 and sum(whole.values()) / n >= threshold
     for recognizer in VALUE_RECOGNIZERS:
-        finding = _finding(recognizer, "value", whole[recognizer.kind], contains[recognizer.kind], n, counter.non_null)
+        finding = _finding(recognizer, "value", whole[recognizer.kind], contains[recognizer.kind], n, non_null)
         findings.append(finding)
         if n and (
             finding.match_rate >= threshold
@@ -281,10 +445,10 @@ def scan_column(
             flagged.append(recognizer.kind)
     return ColumnSensitivity(
         column=name,
-        rows=counter.rows,
-        non_null=counter.non_null,
+        rows=rows,
+        non_null=non_null,
         sampled=n,
-        sampling="all" if n >= counter.non_null else "reservoir",
+        sampling="all" if n >= non_null else "reservoir",
         seed=seed,
         threshold=threshold,
         contains_threshold=contains_threshold,

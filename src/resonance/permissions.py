@@ -251,3 +251,58 @@ def _forbidden(what: str, fix: str, where: str = "") -> ResonanceError:
 
 def readable_concepts(principal: Principal) -> list[Concept]:
     return [c for c in CONCEPTS.values() if read_rule(principal, c) is not None]
+
+
+# --- contract negotiation and governance records ------------------------------------------------------
+
+CONSUMER_ROLES = ("developer", "evaluator")  # organisations that use data: request, accept, verify
+LEDGER_READERS = ("operator", "authority")  # the operator and the 监管方 read the 存证 ledger
+
+
+def contract_party(principal: Principal, contract: Any, step: str, consumer_org_id: int | None = None) -> Any:
+    """The Dataspace Protocol party the principal acts as for ``step`` on ``contract``; 403 when it may not.
+
+    ``contract`` is None for ``request`` (then ``consumer_org_id`` names the consumer asked for).
+    """
+    from resonance.policy import negotiation
+
+    consumer_id = contract.consumer_org_id if contract is not None else consumer_org_id
+    is_consumer = principal.role in CONSUMER_ROLES and principal.org_id is not None and principal.org_id == consumer_id
+    is_provider = (
+        contract is not None
+        and principal.role == "provider"
+        and principal.org_id is not None
+        and principal.org_id == contract.provider_org_id
+    )
+    if step == negotiation.TERMINATE:
+        if principal.role == "operator":
+            return "operator"
+        if is_consumer or is_provider:
+            return "consumer" if is_consumer else "provider"
+        wanted = "a token of either party, or the operator"
+    elif negotiation.who(step)[0] == "consumer":
+        if is_consumer:
+            return "consumer"
+        wanted = f"a {' or '.join(CONSUMER_ROLES)} token of the consumer organisation"
+    else:
+        if is_provider:
+            return "provider"
+        wanted = "a provider token of the dataset's owner"
+    raise _forbidden(f"a {principal.label} cannot {step} this contract", f"{step} needs {wanted}")
+
+
+def require_provider_of(principal: Principal, org_id: int | None, action: str) -> None:
+    """Refuse (403) unless the principal is the operator or a provider token of organisation ``org_id``."""
+    if principal.role == "operator":
+        return
+    if principal.role == "provider" and principal.org_id is not None and principal.org_id == org_id:
+        return
+    raise _forbidden(f"a {principal.label} cannot {action}", "use a provider token of the owner, or the operator's")
+
+
+def require_ledger_reader(principal: Principal) -> None:
+    if principal.role not in LEDGER_READERS:
+        raise _forbidden(
+            f"a {principal.label} cannot read the ledger",
+            f"the ledger is read by: {', '.join(LEDGER_READERS)} (运营方、监管方)",
+        )

@@ -124,8 +124,10 @@ def _local(term: Any) -> Any:
     """``odrl:purpose``, ``rs:minNodes`` and full IRIs read as their local names."""
     if isinstance(term, dict) and "@id" in term:
         term = term["@id"]
+    if term is None:
+        return None
     if not isinstance(term, str):
-        return term
+        return repr(term)  # a number, list or object names no term; keep it printable and hashable
     for prefix in ("http://www.w3.org/ns/odrl/2/", RS_NS, "odrl:", "rs:"):
         if term.startswith(prefix):
             return term[len(prefix) :]

@@ -159,7 +159,7 @@ def _numeric(column: pd.Series, name: str, where: str) -> np.ndarray:
     if bad.any():
         row = int(np.argmax(bad))
         raw = column.iloc[row]
-        empty = raw is None or (isinstance(raw, float) and np.isnan(raw)) or str(raw).strip() == ""
+        empty = bool(pd.isna(raw)) or str(raw).strip() == ""
         what = "a value is missing" if empty else "a value is not a number"
         raise ResonanceError(
             what=f"{what} in column {name!r} at data row {row + 1}"
@@ -173,10 +173,11 @@ def _numeric(column: pd.Series, name: str, where: str) -> np.ndarray:
 
 
 def _target(column: pd.Series, spec: TaskSpec, where: str) -> np.ndarray:
-    if spec.task == "classification" and column.dtype == object:
-        mapped = column.map(lambda v: {"true": 1, "false": 0}.get(str(v).strip().lower(), v))
-        column = mapped
-    y = _numeric(column.astype(float) if column.dtype == bool else column, spec.target, where)
+    if pd.api.types.is_bool_dtype(column):
+        column = column.astype(float)
+    elif spec.task == "classification" and not pd.api.types.is_numeric_dtype(column):
+        column = column.map(lambda v: {"true": 1, "false": 0}.get(str(v).strip().lower(), v)).astype(object)
+    y = _numeric(column, spec.target, where)
     if spec.task == "classification":
         bad = ~np.isin(y, (0.0, 1.0))
         if bad.any():

@@ -10,7 +10,6 @@ into a ``Problem``); ``parse_spec`` does that conversion itself. Unknown keys ar
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -33,7 +32,7 @@ class TaskSpec(BaseModel):
     ``dp_clip`` and ``dp_noise_multiplier`` come together: both set turns on client-side DP for every update.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
     task: Literal["classification", "regression"]
     target: str = Field(min_length=1, max_length=200)
@@ -75,13 +74,6 @@ class TaskSpec(BaseModel):
     def _layer_sizes(cls, value: list[int]) -> list[int]:
         if any(size < 1 or size > 4096 for size in value):
             raise ValueError("each hidden layer needs 1 to 4096 units")
-        return value
-
-    @field_validator("learning_rate", "proximal_mu", "dp_clip", "dp_noise_multiplier", "test_fraction")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("must be a finite number")
         return value
 
     @model_validator(mode="after")

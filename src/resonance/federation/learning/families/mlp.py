@@ -156,8 +156,14 @@ class MlpFamily(Family):
         std = torch.from_numpy(np.asarray(standardiser.std if standardiser else np.ones(n_features), np.float64))
 
         class Exported(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.net = module
+                self.register_buffer("mean", mean)
+                self.register_buffer("std", std)
+
             def forward(self, X):
-                out = module((X - mean) / std).squeeze(1)
+                out = self.net((X - self.mean) / self.std).squeeze(1)
                 return torch.sigmoid(out) if classification else out
 
         buffer = io.BytesIO()

@@ -80,8 +80,7 @@ class Coordinator:
         self.standardiser = combine_stats(stats) if stats else None
         self.event("admitted", nodes=sorted(self.active), refused=self.refused)
         spec = task_spec(self.plan)
-        n_features = int(np.asarray(self.standardiser.mean).shape[0]) if self.standardiser else len(spec.features)
-        return get_family(spec.family).init(n_features, spec)
+        return get_family(spec).init(len(spec.features), spec, self.standardiser)
 
     def enough(self) -> bool:
         return len(self.active) >= self.plan.min_nodes

@@ -2,8 +2,8 @@
 the family allows, per-round metrics and lineage (datasets with version hashes, contracts, nodes, rounds, code).
 
 Artifacts live in the space home, ``artifacts/models/<code>/<version>/``: ``model.npz`` (parameters and the
-standardiser), ``model.onnx`` (standardisation folded in as the first graph nodes is not attempted: the ONNX
-model takes standardised features, and ``standardiser.json`` beside it gives the mean and std), ``result.json``.
+standardiser), ``model.onnx`` (raw features in, the pooled standardisation inside the graph; probability of
+class 1 or the regression value out), ``standardiser.json``, ``result.json``.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def publish(
     (folder / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     arrays, extra = load_arrays(npz)
     files = {"model.npz": sha256_file(folder / "model.npz")}
-    onnx_bytes = _onnx(spec, arrays, len(extra["mean"]) if "mean" in extra else None)
+    onnx_bytes = _onnx(spec, arrays, extra)
     if onnx_bytes is not None:
         (folder / "model.onnx").write_bytes(onnx_bytes)
         files["model.onnx"] = hashlib.sha256(onnx_bytes).hexdigest()
@@ -129,13 +129,15 @@ def artifact_path(session: Session, space_home: Path, key: str, fmt: str = "npz"
     return path
 
 
-def _onnx(spec: dict[str, Any], arrays: list[np.ndarray], n_features: int | None) -> bytes | None:
+def _onnx(spec: dict[str, Any], arrays: list[np.ndarray], extra: dict[str, np.ndarray]) -> bytes | None:
+    """The model as ONNX taking raw features: the pooled standardisation is part of the graph."""
+    from resonance.federation.learning.alignment import Standardiser
     from resonance.federation.learning.families import get_family
     from resonance.federation.learning.spec import TaskSpec
 
     task = TaskSpec.model_validate(spec["task"])
-    family = get_family(task.family)
+    standardiser = Standardiser.from_arrays(extra) if "mean" in extra else None
     try:
-        return family.to_onnx(arrays, n_features or len(task.features))
+        return get_family(task).to_onnx(arrays, len(task.features), standardiser=standardiser, task=task.task)
     except NotImplementedError:
         return None

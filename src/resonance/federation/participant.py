@@ -8,6 +8,7 @@ evaluation statistics — never rows, never paths.
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -94,17 +95,16 @@ class Participant:
         """Evaluate the global model received, then fit one round locally; DP noise is added to the update."""
         spec = task_spec(self.plan)
         data = self.data()
-        family = get_family(spec.family)
+        family = get_family(spec)
         started = time.perf_counter()
         evaluation = family.evaluate(arrays, standardiser.apply(data.test_X), data.test_y, spec)
+        seed = spec.seed + 1000 * (zlib.crc32(self.node_id.encode()) % 1000) + round_number
         new_arrays, fit_metrics = family.fit(
-            [a.copy() for a in arrays], standardiser.apply(data.train_X), data.train_y, spec, global_arrays=arrays
+            [a.copy() for a in arrays], standardiser.apply(data.train_X), data.train_y, spec, seed=seed
         )
-        if self.plan.noise_multiplier is not None and self.plan.clip is not None:
-            update = [new - old for new, old in zip(new_arrays, arrays, strict=True)]
-            rng = np.random.default_rng([int(round_number), abs(hash(self.node_id)) % (2**32)])
-            noisy = dp.privatise(update, self.plan.clip, self.plan.noise_multiplier, rng)
-            new_arrays = [old + delta for old, delta in zip(arrays, noisy, strict=True)]
+        if spec.private:
+            # fresh, unpredictable noise: noise a consumer could regenerate would protect nothing
+            new_arrays = dp.privatise_arrays(new_arrays, arrays, spec.dp_clip, spec.dp_noise_multiplier, None)
         metrics = {
             "fit": {k: float(v) for k, v in fit_metrics.items() if isinstance(v, int | float)},
             "evaluation": evaluation,
@@ -115,7 +115,7 @@ class Participant:
     def evaluate(self, arrays: list[np.ndarray], standardiser: Standardiser) -> dict[str, Any]:
         spec = task_spec(self.plan)
         data = self.data()
-        return get_family(spec.family).evaluate(arrays, standardiser.apply(data.test_X), data.test_y, spec)
+        return get_family(spec).evaluate(arrays, standardiser.apply(data.test_X), data.test_y, spec)
 
 
 @lru_cache(maxsize=8)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from resonance.demo.bundled import ai4i_rows
 from resonance.node import card as cards
-from resonance.node import keys, pipeline
+from resonance.node import catalog, keys, pipeline
 from resonance.node.home import NodeHome
 from resonance.node.quality import assess
 from resonance.node.sensitivity.grading import confirm
@@ -35,7 +35,7 @@ def write_partition(product_type: str, path: Path) -> int:
 
 
 def run_nodes(session: Session, root: Path, space_url: str = "in-process") -> list[dict[str, Any]]:
-    """Enrol, approve, analyse and publish the three enterprises' datasets; returns one summary per node."""
+    """Enrol, approve, analyse and publish the three enterprises' datasets in-process; one summary per node."""
     summaries = []
     for product_type, org in ENTERPRISES:
         home = NodeHome(root / org)
@@ -43,54 +43,75 @@ def run_nodes(session: Session, root: Path, space_url: str = "in-process") -> li
         proof = keys.sign(home.private_key(), f"enrol:{config.node_id}".encode())
         node = nodes.enrol(session, org, home.public_key(), config.name, proof)
         nodes.decide(session, node.id, approve=True, by="demo operator")
-
-        data = home.path / "data" / f"ai4i_{product_type}.csv"
-        write_partition(product_type, data)
-        registry = {
-            "code": f"ai4i-{product_type.lower()}",
-            "version": "1",
-            "kind": "common",
-            "industry": "machine_tools",
-            "category": "production",
-            "licence": "CC BY 4.0",
-            "name_zh": f"铣削加工过程故障数据集（{product_type}型产品）",
-        }
-        with open_source(data, workdir=home.workdir) as source:
-            result = pipeline.analyse(source, label_column="Machine failure", category="production")
-            fingerprint = source.fingerprint()
-            decision = confirm(result.proposal, OFFICER).as_dict()
-            profile = result.profile.as_dict()
-            card = _card(registry, profile, org, decision)
-            # the documentation dimension needs the card: score quality again now that the card exists
-            quality = assess(
-                source,
-                result.profile,
-                label_column="Machine failure",
-                card_completeness=cards.completeness(cards.parse_card(card)).overall,
-            )
-        payload = pipeline.publish_payload(
-            registry,
-            fingerprint=fingerprint,
-            profile_dict=profile,
-            quality=quality.as_dict(),
-            decision=decision,
-            card=card,
-            sensitivity=[s.as_dict() for s in result.sensitivity],
-        )
+        payload, summary = prepare_dataset(home, product_type, org)
         row = nodes.publish_dataset(session, node, payload)
-        summaries.append(
-            {
-                "node": node.id,
-                "org": org,
-                "dataset": f"{row.code}@{row.version}",
-                "rows": result.profile.rows,
-                "quality_grade": quality.grade,
-                "quality_score": quality.overall,
-                "sensitivity": decision["level"]["key"],
-                "officer": OFFICER,
-            }
-        )
+        summaries.append({"node": node.id, **summary, "dataset": f"{row.code}@{row.version}"})
     return summaries
+
+
+def prepare_dataset(home: NodeHome, product_type: str, org: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the enterprise's engineers do at their node: write the data where it lives, register it in the local
+    catalog, analyse it there, have the officer confirm the grade, describe it. Returns the publish payload
+    (metadata only) and a summary for the demo's table."""
+    data = home.path / "data" / f"ai4i_{product_type}.csv"
+    write_partition(product_type, data)
+    registry = {
+        "code": f"ai4i-{product_type.lower()}",
+        "version": "1",
+        "kind": "common",
+        "industry": "machine_tools",
+        "category": "production",
+        "licence": "CC BY 4.0",
+        "name_zh": f"铣削加工过程故障数据集（{product_type}型产品）",
+    }
+    with open_source(data, workdir=home.workdir) as source:
+        result = pipeline.analyse(source, label_column="Machine failure", category="production")
+        fingerprint = source.fingerprint()
+        decision = confirm(result.proposal, OFFICER).as_dict()
+        profile = result.profile.as_dict()
+        card = _card(registry, profile, org, decision)
+        # the documentation dimension needs the card: score quality again now that the card exists
+        quality = assess(
+            source,
+            result.profile,
+            label_column="Machine failure",
+            card_completeness=cards.completeness(cards.parse_card(card)).overall,
+        )
+    sessions = catalog.open_catalog(home.catalog_url)
+    with sessions() as local, local.begin():
+        catalog.add(
+            local,
+            code=registry["code"],
+            version=registry["version"],
+            location=str(data),
+            source_kind="csv",
+            fingerprint=fingerprint,
+            registry_fields=registry,
+            profile=profile,
+            quality=quality.as_dict(),
+            grade_decision=decision,
+            card=card,
+            status="published",
+        )
+    payload = pipeline.publish_payload(
+        registry,
+        fingerprint=fingerprint,
+        profile_dict=profile,
+        quality=quality.as_dict(),
+        decision=decision,
+        card=card,
+        sensitivity=[s.as_dict() for s in result.sensitivity],
+    )
+    summary = {
+        "org": org,
+        "dataset": f"{registry['code']}@{registry['version']}",
+        "rows": result.profile.rows,
+        "quality_grade": quality.grade,
+        "quality_score": quality.overall,
+        "sensitivity": decision["level"]["key"],
+        "officer": OFFICER,
+    }
+    return payload, summary
 
 
 def _card(registry: dict[str, Any], profile: dict[str, Any], org: str, decision: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,6 @@ import numpy as np
 from resonance.errors import ResonanceError
 from resonance.federation.learning import dp
 from resonance.federation.learning.alignment import Standardiser, local_stats
-from resonance.federation.learning.data import LocalData, load_local
 from resonance.federation.learning.families import get_family
 from resonance.federation.learning.spec import TaskSpec
 from resonance.federation.plan import Assignment, JobPlan
@@ -72,7 +71,7 @@ class Participant:
     def assignment(self) -> Assignment | None:
         return self.plan.participants.get(self.node_id)
 
-    def data(self) -> LocalData:
+    def data(self) -> NodeData:
         assignment = self.assignment
         if assignment is None:
             raise ResonanceError(
@@ -118,13 +117,36 @@ class Participant:
         return get_family(spec).evaluate(arrays, standardiser.apply(data.test_X), data.test_y, spec)
 
 
+@dataclass(frozen=True)
+class NodeData:
+    """The node's rows for one job, as arrays in the task's feature order, split into train and test."""
+
+    train_X: np.ndarray
+    train_y: np.ndarray
+    test_X: np.ndarray
+    test_y: np.ndarray
+
+
 @lru_cache(maxsize=8)
-def _load(home: str, dataset: str, version: str, plan_json: str) -> LocalData:
-    """Read the node's own copy once per job (the ClientApp process lives for the whole run)."""
+def _load(home: str, dataset: str, version: str, plan_json: str) -> NodeData:
+    """Read the node's own data for a job. Flower starts a fresh ClientApp process for every message, so the
+    arrays are kept for the job in the node's work folder (they never leave the node) and read from there
+    after the first message; the source is read once per job."""
     node = NodeHome(Path(home))
+    plan = JobPlan.from_json(plan_json)
+    cache = node.workdir / "jobs" / plan.job_id / f"{dataset}@{version}.npz"
+    if cache.is_file():
+        with np.load(cache) as stored:
+            return NodeData(*(stored[k] for k in ("train_X", "train_y", "test_X", "test_y")))
+    from resonance.federation.learning.data import load_local  # pandas and DuckDB: only on the first message
+
     sessions = catalog.open_catalog(node.catalog_url)
     with sessions() as session:
-        row = catalog.get(session, f"{dataset}@{version}")
-        location = row.location
-    plan = JobPlan.from_json(plan_json)
-    return load_local(location, task_spec(plan))
+        location = catalog.get(session, f"{dataset}@{version}").location
+    local = load_local(location, task_spec(plan))
+    data = NodeData(local.train_X, local.train_y, local.test_X, local.test_y)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    partial = cache.with_suffix(".tmp.npz")
+    np.savez(partial, **{k: getattr(data, k) for k in ("train_X", "train_y", "test_X", "test_y")})
+    partial.replace(cache)  # atomic: a concurrent reader sees all or nothing
+    return data

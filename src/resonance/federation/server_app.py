@@ -22,12 +22,14 @@ from flwr.serverapp import Grid, ServerApp
 from resonance.federation.coordinator import Coordinator, weighted_average
 from resonance.federation.mods import CONTRACT_REFUSED
 from resonance.federation.plan import JobPlan
+from resonance.federation.polling import FastGrid
 
 app = ServerApp()
 
 
 @app.main()
 def main(grid: Grid, context: Context) -> None:
+    grid = FastGrid(grid)  # flwr's grid waits 3 s between pulls for replies
     plan = JobPlan.from_json(str(context.run_config["job"]))
     coordinator = Coordinator(plan, Path(str(context.run_config["out"])))
     try:

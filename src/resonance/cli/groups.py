@@ -8,7 +8,7 @@ SUB_APPS: list[tuple[str, typer.Typer, str]] = []
 
 
 def _register() -> None:
-    from resonance.cli import action, data, demo, node, scenario, space, token
+    from resonance.cli import action, data, demo, job, model, node, scenario, space, token
 
     SUB_APPS.extend(
         [
@@ -18,6 +18,8 @@ def _register() -> None:
             ("scenario", scenario.app, "场景档案 scenarios: list, show, add, update, delete, accept 参考示例"),
             ("node", node.app, "this machine's data node (接入连接器): init, enrol, status, serve"),
             ("data", data.app, "this node's local data: add, analyse, grade, card, publish (metadata only), export"),
+            ("job", job.app, "federated training jobs: submit JOB.toml, status, logs, cancel (+ list, show)"),
+            ("model", model.app, "模型 model versions with lineage: list, show, download the weights or ONNX"),
             ("demo", demo.app, "build a fresh example space and show what Resonance Space does"),
         ]
     )

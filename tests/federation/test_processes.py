@@ -42,12 +42,6 @@ class Federation:
     def online(self) -> set[str]:
         return {n["node-id"] for n in superlink.status(self.space).nodes if n["status"] == "online"}
 
-    def wait_online(self, count: int, timeout: float = 60) -> set[str]:
-        deadline = time.monotonic() + timeout
-        while len(ids := self.online()) < count and time.monotonic() < deadline:
-            time.sleep(0.5)
-        return ids
-
 
 def _wait_for(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
@@ -70,12 +64,21 @@ def fed(tmp_path_factory) -> Iterator[Federation]:
         fed = Federation(space, link, nodes)
         for home in nodes:
             fed.start_node(home)
-        assert len(fed.wait_online(3)) == 3
+        assert superlink.wait_online(space, 3) == 3
         yield fed
     finally:
         for home in nodes:
             supernode.stop(home)
         superlink.stop(space)
+
+
+def _restart_after_crash(fed: Federation, home: Path) -> None:
+    """flwr refuses a crashed node's key until its heartbeat expires (~60 s): wait for offline, then restart."""
+    supernode.stop(home)
+    key = flower_keys.public_key_text(home)
+    _wait_for(lambda: superlink.node_status(fed.space, key) == "offline", 150, "the crashed node to go offline")
+    fed.start_node(home)
+    _wait_for(lambda: superlink.node_status(fed.space, key) == "online", 60, "the restarted node to be online")
 
 
 def _result(out: Path) -> tuple[list[float], list[dict]]:
@@ -169,9 +172,7 @@ def test_node_killed_mid_round_the_run_goes_on_with_the_others(fed, tmp_path):
         assert len(progress) == 3
     finally:
         (victim / "tiny.json").write_text(json.dumps(spec))
-        supernode.stop(victim)
-        fed.start_node(victim)
-        fed.wait_online(3)
+        _restart_after_crash(fed, victim)
 
 
 def test_secaggplus_tolerates_a_node_dropping_out(fed, tmp_path):
@@ -208,9 +209,7 @@ def test_secaggplus_tolerates_a_node_dropping_out(fed, tmp_path):
         assert final == pytest.approx([survivors] * 3, abs=1e-3)
     finally:
         (victim / "tiny.json").write_text(json.dumps(spec))
-        supernode.stop(victim)
-        fed.start_node(victim)
-        fed.wait_online(3)
+        _restart_after_crash(fed, victim)
 
 
 def test_bad_inputs_are_refused(fed, tmp_path):
@@ -230,6 +229,10 @@ def test_bad_inputs_are_refused(fed, tmp_path):
         supernode.start(tmp_path / "n", fed.link.address, tmp_path / "missing.pem")
     with pytest.raises(Conflict, match="already runs"):
         fed.start_node(fed.nodes[0])
+    with pytest.raises(ResonanceError, match="only 3 of 5 SuperNodes"):
+        superlink.wait_online(fed.space, 5, timeout=1)
+    assert superlink.node_status(fed.space, flower_keys.ensure_node_key(tmp_path / "x")) == "unknown"
+    assert superlink.node_status(fed.space, flower_keys.public_key_text(fed.nodes[0])) == "online"
 
 
 def test_authorise_twice_returns_same_id_and_deauthorise(fed, tmp_path):

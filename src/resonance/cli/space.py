@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from resonance.cli._common import console, handle_errors, print_json
+from resonance.federation.pki import ensure_ca
 from resonance.ledger.keys import ensure_space_key
 from resonance.registry.db import upgrade
 from resonance.settings import get_settings
@@ -21,11 +22,14 @@ def init(json_out: bool = typer.Option(False, "--json", help="print machine-read
     url = settings.effective_database_url
     before, after = upgrade(url)
     ensure_space_key(settings.home)  # signs the ledger and finalized contracts
+    ca_cert = str(ensure_ca(settings.home).ca_cert)  # the federation's TLS CA; an existing one is kept
     if json_out:
-        print_json({"database": _safe(url), "before": before, "after": after, "home": str(settings.home)})
+        out = {"database": _safe(url), "before": before, "after": after, "home": str(settings.home)}
+        print_json({**out, "ca_cert": ca_cert})
         return
     state = "created" if before is None else ("already current" if before == after else f"upgraded from {before}")
     console.print(f"registry {state}: revision {after} at {_safe(url)}")
+    console.print(f"federation CA 联邦 CA 证书: {ca_cert}")
 
 
 @app.command("serve")

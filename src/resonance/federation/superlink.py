@@ -215,6 +215,40 @@ def deauthorise_node(space_home: Path, public_key: str) -> bool:
     return True
 
 
+def node_status(space_home: Path, public_key: str) -> str:
+    """What the SuperLink says of an authorised key's node: ``online``, ``offline``, ``registered`` (never
+    connected), ``unregistered``, or ``unknown`` (not authorised, or not registered yet).
+
+    A SuperNode that died without stopping stays ``online`` until its heartbeat expires (about 60 s in flwr 1.41);
+    until then the SuperLink refuses a restarted SuperNode with the same key (``2004 Failed to activate``), so a
+    supervisor restarting a crashed node should wait for ``offline`` first.
+    """
+    entry = _load_keys(space_home).get(flower_keys.fingerprint(public_key))
+    if entry is None or not entry["node_id"]:
+        return "unknown"
+    for node in status(space_home).nodes:
+        if node["node-id"] == entry["node_id"]:
+            return str(node["status"])
+    return "unknown"
+
+
+def wait_online(space_home: Path, count: int, timeout: float = 60) -> int:
+    """Wait until at least ``count`` SuperNodes are online; return how many are. Raises after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        online = sum(1 for n in status(space_home).nodes if n["status"] == "online")
+        if online >= count:
+            return online
+        if time.monotonic() > deadline:
+            raise ResonanceError(
+                what=f"only {online} of {count} SuperNodes are online after {timeout:.0f} s",
+                fix="check that each node was approved (its key authorised) and read its federation/supernode.log",
+                code="nodes_offline",
+                status=503,
+            )
+        time.sleep(0.5)
+
+
 def authorised_keys(space_home: Path) -> dict[str, dict[str, str]]:
     """Fingerprint → {public_key, name, node_id} of every authorised SuperNode key."""
     return _load_keys(space_home)

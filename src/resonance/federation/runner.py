@@ -29,6 +29,7 @@ from resonance.federation._flwr_config import CONNECTION, flwr_bin, flwr_env
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 FINISHED = "finished"
+APP_TEMPLATE = Path(__file__).parent / "app"  # the Flower app of our jobs: components in resonance.federation
 
 
 @dataclass(frozen=True)

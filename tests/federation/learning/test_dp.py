@@ -53,6 +53,13 @@ def test_epsilon_matches_the_closed_form_bound():
     assert ours > 0.8 * standard
 
 
+def test_epsilon_equals_flwr_reference_values():
+    # computed with flwr 1.41's RdpAccountant (NO_AMPLIFICATION, add-or-remove-one) and dp-accounting 0.6.0
+    assert epsilon_spent(1.1, 10, 1e-5) == pytest.approx(16.856677599575107, rel=1e-12)
+    assert epsilon_spent(2.0, 50, 1e-6) == pytest.approx(23.70389051398901, rel=1e-12)
+    assert epsilon_spent(5.0, 3, 1e-3) == pytest.approx(1.0059798918650902, rel=1e-12)
+
+
 def test_epsilon_equals_flwr_where_available():
     expected = flwr_epsilon(1.1, 10, 1e-5)
     if expected is None:

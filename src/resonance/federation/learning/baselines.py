@@ -15,6 +15,7 @@ Centralized and local-only ignore the DP settings: they are the non-private refe
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,7 +84,8 @@ def federated_reference(
     dp_seed: int | None = None,
 ) -> Outcome:
     """FedAvg/FedProx in-process over ``parts`` (see the module docstring); ``on_round(round, metrics)`` is called
-    after each round. ``dp_seed`` fixes the DP noise (tests only; default: fresh noise)."""
+    after each round. ``history`` also records each round's slowest local fit
+    (``fit_seconds_max``). ``dp_seed`` fixes the DP noise (tests only; default: fresh noise)."""
     if rounds < 1:
         raise ResonanceError(what=f"rounds must be ≥ 1, got {rounds}", where="federated_reference", code="bad_rounds")
     _check_parts(parts, spec)
@@ -96,18 +98,20 @@ def federated_reference(
     rng = np.random.default_rng(dp_seed)
     history = []
     for round_number in range(1, rounds + 1):
-        updates = []
+        updates, seconds = [], []
         for node, (X, y) in enumerate(train):
+            started = time.perf_counter()
             local, _ = family.fit(arrays, X, y, spec, seed=spec.seed + 1000 * node + round_number)
+            seconds.append(time.perf_counter() - started)
             if spec.private:
                 local = privatise_arrays(local, arrays, spec.dp_clip, spec.dp_noise_multiplier, rng)  # type: ignore[arg-type]
             updates.append(local)
         arrays = [sum(w * u[i] for w, u in zip(weights, updates, strict=True)) for i in range(len(arrays))]
         metrics = evaluate_pooled(arrays, parts, spec, standardiser)
-        history.append({"round": float(round_number), **metrics})
+        history.append({"round": float(round_number), **metrics, "fit_seconds_max": max(seconds)})
         if on_round is not None:
             on_round(round_number, metrics)
-    return Outcome("federated", arrays, history[-1], standardiser, history)
+    return Outcome("federated", arrays, metrics, standardiser, history)
 
 
 def _train_alone(parts: list[LocalData], spec: TaskSpec, rounds: int) -> tuple[Arrays, Standardiser]:

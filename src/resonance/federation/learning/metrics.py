@@ -117,7 +117,7 @@ def _classification(t: dict[str, Any]) -> dict[str, float]:
     recall = tp / (tp + fn) if tp + fn else 0.0
     return {
         "auc": auc,
-        "accuracy": (tp + tn) / t["n"],
+        "accuracy": float((tp + tn) / t["n"]),
         "precision": precision,
         "recall": recall,
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,

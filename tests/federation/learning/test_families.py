@@ -114,3 +114,20 @@ def test_regression_init_starts_at_target_mean(cmapss, cmapss_spec):
         arrays = get_family(spec).init(len(spec.features), spec, standardiser)
         assert arrays[-1][0] == pytest.approx(standardiser.y_mean)
     assert TaskSpec(task="regression", target="RUL", features=["s2"], family="linear").family == "linear"
+
+
+def test_arrays_and_statistics_travel_in_flower_records(ai4i, ai4i_spec):
+    # the ClientApp sends these in ArrayRecord / MetricRecord; they must survive the round trip unchanged
+    from flwr.app import Array, ArrayRecord, MetricRecord
+
+    from resonance.federation.learning import combine_stats, get_family, local_stats, merge_evaluations
+
+    stats = local_stats(ai4i[0].train_X, ai4i[0].train_y, ai4i_spec)
+    record = ArrayRecord({k: Array(v) for k, v in stats.items()})
+    back = {k: v.numpy() for k, v in record.items()}
+    assert combine_stats([back]).mean.tolist() == combine_stats([stats]).mean.tolist()
+    family = get_family(ai4i_spec)
+    arrays = family.init(len(ai4i_spec.features), ai4i_spec, combine_stats([stats]))
+    travelled = ArrayRecord(arrays).to_numpy_ndarrays()
+    evaluation = family.evaluate(travelled, combine_stats([stats]).apply(ai4i[0].test_X), ai4i[0].test_y, ai4i_spec)
+    assert merge_evaluations([dict(MetricRecord(evaluation))]) == merge_evaluations([evaluation])

@@ -111,3 +111,24 @@ def test_missing_file_and_wrong_type(tmp_path):
     assert caught.value.code == "source_not_found"
     with pytest.raises(ResonanceError, match="cannot read local data from a int"):
         load_local(42, SPEC)  # type: ignore[arg-type]
+
+
+def test_node_csv_and_bundled_frame_give_the_same_split(tmp_path, ai4i_spec):
+    # the Flower run reads the node's CSV; federated_reference reads the bundled table: same rows, same split
+    from resonance.demo.bundled import ai4i_parts
+    from resonance.demo.nodes import write_partition
+
+    path = tmp_path / "ai4i_H.csv"
+    write_partition("H", path)
+    from_csv = load_local(path, ai4i_spec)
+    from_frame = load_local(ai4i_parts()["H"], ai4i_spec)
+    np.testing.assert_array_equal(from_csv.test_X, from_frame.test_X)
+    np.testing.assert_array_equal(from_csv.train_y, from_frame.train_y)
+    assert from_csv.n_test > 150
+
+
+def test_boolean_target_column_is_read(tmp_path):
+    text = "编号,温度,转速,故障\n" + "".join(f"{i},{i}.5,{i * 2},{'true' if i % 3 else 'false'}\n" for i in range(30))
+    data = load_local(_write(tmp_path / "b.csv", text), SPEC)
+    y = np.concatenate([data.train_y, data.test_y])
+    assert y.sum() == 20 and set(y.tolist()) == {0.0, 1.0}

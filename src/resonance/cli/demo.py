@@ -1,19 +1,16 @@
-"""``resonance demo``: build a fresh example space and show the action's progress.
-
-Issue by issue this grows into the full end-to-end run (nodes, contracts, federated training, evaluation).
-"""
+"""``resonance demo``: the end-to-end demo — a space and three enterprise nodes as real processes on 127.0.0.1
+train one failure-prediction model by federated learning, compared with centralized and local-only models."""
 
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
+from typing import Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from resonance.cli._common import console, handle_errors, print_json, print_table
-from resonance.registry.db import make_engine, make_sessionmaker, transaction, upgrade
 from resonance.settings import get_settings
 
 app = typer.Typer()
@@ -23,57 +20,55 @@ app = typer.Typer()
 @handle_errors
 def demo(
     home: Path | None = typer.Option(None, help="where to build the demo space (default: <RESONANCE_HOME>/demo)"),
+    rounds: int = typer.Option(10, min=1, max=200, help="federated training rounds"),
     json_out: bool = typer.Option(False, "--json", help="end with one JSON object instead of tables"),
     lang: str = typer.Option("zh", help="zh or en"),
 ) -> None:
-    """Build a fresh example space (its own SQLite registry) and print the action's progress."""
-    from resonance.demo.nodes import run_nodes
-    from resonance.demo.seed import seed
-    from resonance.registry.rules import progress
+    """Run the end-to-end demo in a fresh space (its own SQLite registry, processes stopped at the end)."""
+    from resonance.demo.run import run_demo
 
-    started = time.perf_counter()
     home = home or get_settings().home / "demo"
     if home.exists():
         shutil.rmtree(home)
-    home.mkdir(parents=True)
-    url = f"sqlite:///{home / 'registry.sqlite'}"
-    steps = Progress(
+    bar = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         disable=json_out,
-        transient=False,
     )
-    with steps:
-        task = steps.add_task("creating the registry (migrations)", total=None)
-        upgrade(url)
-        steps.update(task, description="seeding the example province and central enterprise")
-        engine = make_engine(url)
-        with transaction(make_sessionmaker(engine)) as session:
-            added = seed(session)
-            steps.update(task, description="three enterprise nodes analyse their own data and publish metadata")
-            node_summaries = run_nodes(session, home / "nodes")
-            steps.update(task, description="checking every quota and deadline of the notice")
-            report = progress(session, lang=lang)
-        engine.dispose()
-        steps.update(task, description="done")
-    seconds = round(time.perf_counter() - started, 2)
+    with bar:
+        current = {"task": None}
+
+        def step(text: str) -> None:
+            if current["task"] is not None:
+                bar.update(current["task"], completed=1, total=1)
+            current["task"] = bar.add_task(text, total=None)
+
+        def on_event(event: dict[str, Any]) -> None:
+            task = current["task"]
+            if event.get("event") == "round" and task is not None:
+                metrics = event.get("metrics", {})
+                auc = f" · AUC {metrics['auc']:.4f}" if "auc" in metrics else ""
+                bar.update(task, total=rounds, completed=event["round"], description=f"federated training{auc}")
+            elif event.get("event") in ("refused", "dropped"):
+                bar.console.print(f"node {event.get('node')} {event['event']}: {event.get('reason')}")
+
+        result = run_demo(home, rounds=rounds, lang=lang, step=step, on_event=on_event)
+        step("done")
+    progress_objects = result.pop("_progress")
     if json_out:
-        print_json(
-            {
-                "home": str(home),
-                "database": url,
-                "added": dict(added),
-                "nodes": node_summaries,
-                "progress": [p.as_dict() for p in report],
-                "seconds": seconds,
-            }
-        )
+        print_json(result)
         return
+    _print(result, progress_objects, lang)
+
+
+def _print(result: dict[str, Any], progress_objects: list[Any], lang: str) -> None:
     from resonance.cli.action import _print_entity
 
-    console.print(f"demo space at {home} — {sum(added.values())} registry rows added in {seconds} s")
+    metric = result["metric"].upper()
     print_table(
         "节点数据画像 · what each enterprise's node published (metadata only)",
         ["node", "org", "dataset", "rows", "quality", "sensitivity"],
@@ -86,9 +81,37 @@ def demo(
                 f"{n['quality_grade']} ({n['quality_score']})",
                 n["sensitivity"],
             ]
-            for n in node_summaries
+            for n in result["nodes"]
         ],
     )
-    for entity_progress in report:
+    fed = result["federated"]["value"]
+    rows = [["联邦 federated (3 nodes, rows never moved)", _f(fed), "1.000"]]
+    central = result["centralized"]["value"]
+    rows.append(["集中 centralized (demo only: pools the rows)", _f(central), _ratio(central, fed)])
+    for org, metrics in result["local"].items():
+        rows.append([f"本地 local-only {org}", _f(metrics["value"]), _ratio(metrics["value"], fed)])
+    print_table(
+        f"模型效果 · {metric} on the same test rows of all three enterprises ({result['rounds']} rounds)",
+        ["model", metric, "÷ federated"],
+        rows,
+    )
+    job = result["job"]
+    console.print(
+        f"model {job['model']} registered with lineage · ledger: {result['ledger_events']} events, "
+        f"verified = {result['ledger_verified']} · {result['seconds']} s"
+    )
+    for entity_progress in progress_objects:
         _print_entity(entity_progress, lang)
-    console.print(f"explore it: RESONANCE_HOME={home} resonance dataset list  ·  resonance action progress")
+    console.print(
+        f"explore it: RESONANCE_HOME={result['home']} resonance model show mt-failure  ·  resonance ledger verify"
+    )
+
+
+def _f(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, int | float) else "–"
+
+
+def _ratio(value: Any, reference: Any) -> str:
+    if isinstance(value, int | float) and isinstance(reference, int | float) and reference:
+        return f"{value / reference:.3f}"
+    return "–"

@@ -85,3 +85,14 @@ def test_vocabulary_bad_input():
         vocabulary_from_profiles([_profile([("A", 9)], 0)], "温度")
     with pytest.raises(ResonanceError, match="not a mapping"):
         vocabulary_from_profiles(["columns"], "机型")  # type: ignore[list-item]
+
+
+def test_standardiser_round_trip_and_bad_arrays():
+    spec = TaskSpec(task="classification", target="y", features=["a", "b"], family="logistic")
+    made = combine_stats([local_stats(np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([0.0, 1.0]), spec)])
+    back = Standardiser.from_arrays(made.to_arrays())
+    assert back.mean.tolist() == [2.0, 3.5] and back.std.tolist() == [1.0, 1.5] and back.classes.tolist() == [1, 1]
+    with pytest.raises(ResonanceError, match="missing std, n"):
+        Standardiser.from_arrays({"mean": np.zeros(2)})
+    with pytest.raises(ResonanceError, match="differ in shape"):
+        Standardiser.from_arrays({"mean": np.zeros(2), "std": np.ones(3), "n": np.array([4])})

@@ -95,6 +95,15 @@ class Standardiser:
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> Standardiser:
+        """The Standardiser ``to_arrays`` described; a ResonanceError when ``mean``, ``std`` or ``n`` is missing."""
+        missing = [key for key in ("mean", "std", "n") if key not in arrays]
+        if missing or np.shape(arrays.get("mean")) != np.shape(arrays.get("std")):
+            raise ResonanceError(
+                what=f"not a standardiser: missing {', '.join(missing)}" if missing else "mean and std differ in shape",
+                where="Standardiser.from_arrays",
+                fix="pass what Standardiser.to_arrays() produced",
+                code="bad_standardiser",
+            )
         y = np.asarray(arrays.get("y", [0.0, 1.0]), dtype=np.float64)
         classes = arrays.get("classes")
         return cls(

@@ -9,9 +9,11 @@ test_goals.py`` re-checks them.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from resonance.demo.bundled import AI4I_FEATURES, AI4I_TARGET
+from resonance.errors import ResonanceError
 
 CMAPSS_FEATURES = ["s2", "s3", "s4", "s7", "s8", "s9", "s11", "s12", "s13", "s14", "s15", "s17", "s20", "s21"]
 """FD001's informative sensors: the 21 minus those with at most two distinct values (s1 s5 s6 s10 s16 s18 s19),
@@ -79,9 +81,13 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def preset(name: str) -> dict[str, Any]:
-    """A deep copy of the preset ``name`` (KeyError lists the known ones)."""
-    import copy
-
+    """A deep copy of the preset ``name``; a ResonanceError (``not_found``) lists the known ones."""
     if name not in PRESETS:
-        raise KeyError(f"no preset {name!r}; known: {', '.join(PRESETS)}")
+        raise ResonanceError(
+            what=f"no learning preset {name!r}",
+            where="presets",
+            fix=f"use one of {', '.join(PRESETS)}",
+            code="not_found",
+            status=404,
+        )
     return copy.deepcopy(PRESETS[name])

@@ -3,8 +3,8 @@
 What is measured against what
     Ours: ``open_source(path)`` + ``pipeline.analyse(source)``, the node's whole pipeline: encoding scan and
     fingerprint, profile (materialize, statistics, value counts, histograms, duplicates, correlations, time
-    coverage, small-count suppression), quality assessment, sensitivity scan of every column on a 10,000-row
-    DuckDB sample, and the grade proposal.
+    coverage, small-count suppression), quality assessment, sensitivity scan of every column on a 10,000-value
+    DuckDB sample, and the grade proposal, all on one DuckDB connection (the file is parsed once).
     ydata-profiling: ``pandas.read_csv(path)`` + ``ProfileReport(df, minimal=True).to_json()`` (``to_json``
     forces the computation), i.e. what a user of that tool runs to get a profile of the same file.
     DuckDB: ``SELECT * FROM (SUMMARIZE SELECT * FROM read_csv(path))`` on a fresh connection with
@@ -32,12 +32,6 @@ ydata-profiling on the large table
     under ``--ydata-max-rss-gb`` (75% of MemAvailable), it is run on the full table and measured. Otherwise its
     time on the full table is extrapolated, and the output says so (``*``) wherever the figure is used. Our
     pipeline and SUMMARIZE are timed on the same samples, so the ratio at each size is measured too.
-
-The proposed fix
-    ``ours-one-connection`` is a prototype, in this file, of the change the benchmark's findings call for
-    (one DuckDB connection for the whole pipeline, so the source is read once and the sensitivity samples
-    come from the materialized table). It is timed beside the shipped pipeline and checked to give the same
-    flagged columns, grade proposal and quality grade; ``--skip-prototype`` leaves it out.
 
 ydata-profiling needs pandas < 3, the project uses pandas 3, so it lives in a venv of its own (not a
 project dependency)::
@@ -131,20 +125,20 @@ def _worker_ours(path: str) -> dict[str, Any]:
 
     _profile_run.Run.query = query  # type: ignore[method-assign]
     per_column: dict[str, float] = {}
-    scan_column = pipeline.scan_column
+    scan_counts = pipeline.scan_counts
 
     def scan(name: str, *args: Any, **kwargs: Any) -> Any:
         begin = time.perf_counter()
         try:
-            return scan_column(name, *args, **kwargs)
+            return scan_counts(name, *args, **kwargs)
         finally:
             per_column[name] = time.perf_counter() - begin
 
-    pipeline.scan_column = scan  # type: ignore[assignment]
+    pipeline.scan_counts = scan  # type: ignore[assignment]
     pipeline.profile = timed("profile", pipeline.profile)  # type: ignore[assignment]
     pipeline.assess = timed("quality", pipeline.assess)  # type: ignore[assignment]
     pipeline.scan_sensitivity = timed("sensitivity", pipeline.scan_sensitivity)  # type: ignore[assignment]
-    pipeline.scan_column = timed("sensitivity_python", pipeline.scan_column)  # type: ignore[assignment]
+    pipeline.scan_counts = timed("sensitivity_python", pipeline.scan_counts)  # type: ignore[assignment]
     pipeline.grade = timed("grade", pipeline.grade)  # type: ignore[assignment]
     marks: list[tuple[str, float]] = []
 
@@ -233,73 +227,6 @@ def _query_kind(sql: str) -> str:
     return text[:60]
 
 
-def _worker_ours_one_connection(path: str) -> dict[str, Any]:
-    """A PROTOTYPE of the fix this benchmark proposes, not the shipped pipeline: the same steps as
-    ``pipeline.analyse`` (same public functions, same queries) on ONE DuckDB connection, so the source is
-    materialized once and the sensitivity samples come from that table instead of re-reading the file for
-    every column. Results are checked against the shipped pipeline's by the caller (same flags and grade)."""
-    from resonance.node import _quality_checks as checks
-    from resonance.node import profiler
-    from resonance.node.pipeline import SEED, SENSITIVITY_SAMPLE
-    from resonance.node.quality import load_rules, score
-    from resonance.node.sensitivity.detect import scan_column
-    from resonance.node.sensitivity.grading import grade
-    from resonance.node.sources import open_source, quote_ident
-
-    spent: dict[str, float] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="bench-profile-", dir=os.environ.get("BENCH_WORKDIR")))
-    try:
-        started, cpu = time.perf_counter(), time.process_time()
-        mark = started
-        with open_source(path, workdir=workdir) as source, profiler.connect(source) as con, source.reading():
-
-            def lap(name: str) -> None:
-                nonlocal mark
-                now = time.perf_counter()
-                spent[name] = round(now - mark, 3)
-                mark = now
-
-            lap("open")
-            prof = profiler.profile(source, connection=con)
-            lap("profile")
-            relation = source.relation(con, materialize=True)  # already there: no second read
-            iqr = float(load_rules()["dimensions"]["accuracy"]["outlier_iqr"])
-            found = checks.count_violations(con, relation, prof, None, iqr_factor=iqr)
-            quality = score(prof, None, None, violations=found)
-            lap("quality")
-            scans = []
-            for column in prof.columns:
-                name = quote_ident(column.name)
-                rows = con.execute(
-                    f"SELECT CAST({name} AS VARCHAR) FROM (SELECT {name} FROM {relation} WHERE {name} IS NOT NULL) "
-                    f"USING SAMPLE reservoir({SENSITIVITY_SAMPLE} ROWS) REPEATABLE ({SEED})"
-                ).fetchall()
-                scans.append(
-                    scan_column(
-                        column.name,
-                        (r[0] for r in rows),
-                        SENSITIVITY_SAMPLE,
-                        seed=SEED,
-                        population=(prof.rows, prof.rows - column.nulls),
-                    )
-                )
-            lap("sensitivity")
-            proposal = grade(scans, category=None, flags=[])
-            lap("grade")
-        total, cpu = time.perf_counter() - started, time.process_time() - cpu
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return {
-        "seconds": total,
-        "cpu_seconds": round(cpu, 3),
-        "phases": spent,
-        "rows": prof.rows,
-        "quality_grade": quality.grade,
-        "grade": proposal.level,
-        "flagged": {x.column: list(x.flagged_kinds) for x in scans if x.flagged_kinds},
-    }
-
-
 def _worker_summarize(path: str, threads: int) -> dict[str, Any]:
     import duckdb
 
@@ -358,8 +285,6 @@ def _peak_rss_mb() -> float:
 def worker_main(kind: str, path: str, threads: int) -> int:
     if kind == "ours":
         result = _worker_ours(path)
-    elif kind == "ours-one-connection":
-        result = _worker_ours_one_connection(path)
     elif kind == "summarize":
         result = _worker_summarize(path, threads)
     elif kind == "ydata":
@@ -542,7 +467,6 @@ class Row:
     ydata: Measure | None
     ydata_extrapolated: bool = False
     note: str = ""
-    prototype: Measure | None = None  # the proposed fix, prototyped in this file (large table only)
 
     @property
     def ours_vs_summarize(self) -> float | None:
@@ -647,14 +571,13 @@ def synthetic(args: argparse.Namespace, rows: int, *, parquet: bool = False) -> 
 def large_table(runner: Runner, args: argparse.Namespace, main: Dataset) -> tuple[Row, list[Row], Fit | None]:
     """The generated table: ours and SUMMARIZE on it; ydata on it directly, or on head samples and extrapolated."""
     print(f"  {main.name} ({main.rows:,} × {main.cols}, {main.megabytes} MB)", flush=True)
-    kinds = ["ours", "summarize"] + ([] if args.skip_prototype else ["ours-one-connection"])
+    kinds = ["ours", "summarize"]
     runs: dict[str, list[Measure]] = {kind: [] for kind in kinds}
     for _ in range(args.repeat):  # interleaved, so that a change in the machine's load hits all of them
         for kind in kinds:
             runs[kind].append(runner.one(kind, main.path, 1))
     chosen = {kind: best(measures) for kind, measures in runs.items()}
     row = Row(main.name, main.rows, main.cols, main.megabytes, chosen["ours"], chosen["summarize"], None)
-    row.prototype = chosen.get("ours-one-connection")
     samples: list[Row] = []
     if runner.ydata_python is None:
         return row, samples, None
@@ -932,19 +855,6 @@ def run(args: argparse.Namespace) -> int:
         print()
         print("Flagged columns:", json.dumps(big.ours.detail.get("flagged"), ensure_ascii=False))
         print(f"Grade proposal: {big.ours.detail.get('grade')}; quality grade: {big.ours.detail.get('quality_grade')}")
-    proto = big.prototype
-    if proto is not None and proto.ok and big.summarize.ok and big.ours.ok:
-        same = all(proto.detail.get(k) == big.ours.detail.get(k) for k in ("flagged", "grade", "quality_grade"))
-        print()
-        print(
-            f"Prototype of the proposed fix (one DuckDB connection, materialized once, sensitivity sampled from "
-            f"the table; NOT the shipped pipeline): {proto.seconds:.1f} s = "
-            f"{(proto.seconds or 0) / (big.summarize.seconds or 1):.2f} × SUMMARIZE "
-            f"(CPU {(proto.cpu_seconds or 0) / (big.summarize.cpu_seconds or 1):.2f} ×), "
-            f"{(big.ours.seconds or 0) / (proto.seconds or 1):.1f} × faster than the shipped pipeline; "
-            f"peak RSS {proto.peak_rss_mb:,.0f} MB; phases {proto.detail.get('phases')}; "
-            f"same flags and grade as the shipped pipeline: {same}"
-        )
     vs_summarize, vs_ydata = big.ours_vs_summarize, big.ydata_vs_ours
     met_summarize = vs_summarize is not None and vs_summarize <= MAX_OURS_VS_SUMMARIZE
     met_ydata = vs_ydata is not None and vs_ydata >= MIN_YDATA_VS_OURS
@@ -1015,9 +925,6 @@ def main(argv: list[str] | None = None) -> int:
         help="head sizes for ydata's scaling (default 10000,50000,100000,200000)",
     )
     parser.add_argument("--skip-real", action="store_true", help="leave the real datasets out")
-    parser.add_argument(
-        "--skip-prototype", action="store_true", help="leave out the one-connection prototype of the proposed fix"
-    )
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA), help=f"real datasets (default {DEFAULT_DATA})")
     parser.add_argument("--out-dir", default=str(DEFAULT_OUT), help=f"generated files (default {DEFAULT_OUT})")
     parser.add_argument(

@@ -1,15 +1,43 @@
-"""scan_column / scan_table: match and contains rates on mixed columns, sampling, and no raw values out."""
+"""scan_column / scan_table / scan_counts: match and contains rates on mixed columns, sampling, the candidate screen,
+and no raw values out."""
 
 from __future__ import annotations
 
 import json
 import math
 import random
+import re
+from collections import Counter
 
+import duckdb
 import pytest
-from test_recognizers import bank_card, email, ipv4, mobile, plate, resident_id, uscc
+from test_recognizers import (
+    bank_card,
+    bank_card_miss,
+    email,
+    email_miss,
+    grouped,
+    ipv4,
+    ipv4_miss,
+    mobile,
+    mobile_miss,
+    plate,
+    plate_miss,
+    resident_id,
+    resident_id_miss,
+    uscc,
+    uscc_miss,
+)
 
-from resonance.node.sensitivity.detect import reservoir_sample, scan_column, scan_table
+from resonance.node.sensitivity.detect import (
+    _contained_kinds,
+    _whole_kind,
+    candidate_pattern,
+    reservoir_sample,
+    scan_column,
+    scan_counts,
+    scan_table,
+)
 
 
 def rate(result, kind: str) -> tuple[float, float]:  # type: ignore[no-untyped-def]
@@ -130,3 +158,72 @@ def test_empty_column() -> None:
     assert (result.rows, result.non_null, result.sampled, result.pii) == (3, 0, 0, False)
     with pytest.raises(ValueError):
         scan_column("c", [], sample_limit=0)
+
+
+def _mixed_values(rng: random.Random) -> list[object]:
+    """Identifiers of every kind, whole and embedded, near misses, numbers, blanks and nulls, some repeated."""
+    makers = (resident_id, uscc, bank_card, mobile, email, ipv4, plate)
+    misses = (resident_id_miss, uscc_miss, bank_card_miss, mobile_miss, email_miss, ipv4_miss, plate_miss)
+    values: list[object] = []
+    for _ in range(40):
+        for make in makers + misses:
+            values.append(make(rng))
+        values.append(f"请联系 {mobile(rng)} 或 {email(rng)}，车牌{plate(rng)}")
+        values.append(grouped(bank_card(rng)[:16], rng.choice(" -")))
+        values += [rng.random() * 100, rng.randrange(10**12), f"2024-0{rng.randrange(1, 10)}-11 08:00:00"]
+    values += ["正常", "正常", "正常", "  ", "", None, float("nan"), b"13812345678", 13912345678.0] * 5
+    return values
+
+
+def test_scan_counts_gives_scan_column_report_for_the_same_sample() -> None:
+    rng = random.Random(11)
+    values = _mixed_values(rng)
+    counts = Counter(values)
+    population = (5_000, 4_000)
+    by_value = scan_column("备注", values, population=population, seed=3)
+    grouped_ = scan_counts("备注", list(counts.items()), population=population, seed=3)
+    assert grouped_.as_dict() == by_value.as_dict()
+    assert grouped_.sampled == sum(1 for v in values if v is not None and str(v).strip() and v == v)  # NaN: v != v
+    assert len(grouped_.kinds_found) == 7 and grouped_.rows == 5_000 and grouped_.non_null == 4_000
+
+
+def test_screened_values_are_counted_not_recognised_and_the_report_is_the_same() -> None:
+    rng = random.Random(12)
+    counts = Counter(str(v) for v in _mixed_values(rng) if v is not None)
+    screen = re.compile(candidate_pattern())
+    triples = [(v, n, screen.search(v) is not None) for v, n in counts.items()]
+    assert any(not c for *_, c in triples) and any(c for *_, c in triples)
+    plain = scan_counts("c", list(counts.items()), population=(9_000, 9_000))
+    screened = scan_counts("c", triples, population=(9_000, 9_000))
+    assert screened.as_dict() == plain.as_dict()
+
+
+def test_the_screen_lets_through_every_text_a_recognizer_finds_something_in() -> None:
+    rng = random.Random(13)
+    python_screen = re.compile(candidate_pattern())
+    texts = [str(v).strip() for v in _mixed_values(rng) if v is not None]
+    texts += [f"ID:{resident_id(rng)}。", f"({mobile(rng)})", f"+86 {mobile(rng)}", f"mailto:{email(rng)};"]
+    found = [t for t in texts if _whole_kind(t) is not None or _contained_kinds(t)]
+    assert len(found) > 200
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t (v VARCHAR)")
+        con.executemany("INSERT INTO t VALUES (?)", [[t] for t in found])
+        (outside,) = con.execute("SELECT count_if(NOT regexp_matches(v, ?)) FROM t", [candidate_pattern()]).fetchone()
+    assert outside == 0  # RE2 (DuckDB) lets every one through
+    assert [t for t in found if python_screen.search(t) is None] == []
+    for plain in ("12.345678", "2024-01-01 00:15:00", "true", "设备运行正常", "SN-000123", "1.2.3"):
+        assert python_screen.search(plain) is None, plain  # the screen is worth running
+
+
+@pytest.mark.parametrize("times", [0, -1, 1.5, True, "3", None])
+def test_scan_counts_refuses_counts_that_are_not_positive_integers(times: object) -> None:
+    with pytest.raises(ValueError, match="positive integer"):
+        scan_counts("c", [("13812345678", times)], population=(10, 10))  # type: ignore[list-item]
+
+
+def test_scan_counts_of_nothing_or_only_blanks() -> None:
+    result = scan_counts("c", [("", 3), ("   ", 2), (None, 4)], population=(9, 0))
+    assert (result.rows, result.non_null, result.sampled, result.sampling, result.pii) == (9, 0, 0, "all", False)
+    assert scan_counts("联系人", [], population=(0, 0)).flagged_kinds == ("person_name",)
+    with pytest.raises(ValueError):
+        scan_counts("c", [("x",)], population=(1, 1))  # type: ignore[list-item]

@@ -136,6 +136,11 @@ class Run:
             "CREATE OR REPLACE TEMP TABLE _profile_sample AS "
             + q.sample_sql(self.relation, self.sampled, sample_rows, self.rows)
         )
+        if self.query("SELECT count(*) FROM _profile_sample")[0][0] < self.sample_rows:  # too few under the cutoff
+            self.query(
+                "CREATE OR REPLACE TEMP TABLE _profile_sample AS "
+                + q.sample_sql(self.relation, self.sampled, sample_rows, self.rows, cutoff=False)
+            )
         self.tracker.step()
         index = {id(p): i for i, p in enumerate(self.sampled)}
         items = q.Items()

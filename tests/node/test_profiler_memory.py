@@ -55,3 +55,39 @@ def test_profile_peak_memory(tmp_path: Path) -> None:
     increase = peak - baseline
     assert increase < 700 * MiB, f"profiling raised peak RSS by {increase / MiB:.0f} MiB"
     assert peak < 1024 * MiB, f"peak RSS {peak / MiB:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_whole_pipeline_peak_memory(tmp_path: Path) -> None:
+    """profile + quality + sensitivity on one connection: the shared table must not push the peak past 1 GB."""
+    path = tmp_path / "pii.csv"
+    columns = ", ".join(
+        [
+            "i AS id",
+            "TIMESTAMP '2024-01-01' + to_minutes((15 * i)::BIGINT) AS ts",
+            "(13000000000 + (hash(i) % 6999999999))::BIGINT AS 手机",
+            "'user' || i || '@example.com' AS email",
+            "['张伟','王芳','李娜'][1 + i % 3] AS 负责人",
+            "CASE WHEN i % 5 = 0 THEN '请联系 139' || lpad((i % 100000000)::VARCHAR, 8, '0') ELSE '正常' END AS 备注",
+        ]
+        + [f"round(random() * {j + 1} * 100, 3) AS x{j}" for j in range(12)]
+        + [f"md5((i % {10 ** (j + 2)})::VARCHAR) AS t{j}" for j in range(3)]
+    )
+    with duckdb.connect() as con:
+        con.execute(f"COPY (SELECT {columns} FROM range({ROWS}) t(i)) TO '{path}' (HEADER, DELIMITER ',')")
+    work = tmp_path / "work"
+    code = textwrap.dedent(f"""
+        from pathlib import Path
+        from resonance.node.pipeline import analyse
+        from resonance.node.sources import open_source
+        with open_source(Path({str(path)!r}), workdir=Path({str(work)!r})) as source:
+            result = analyse(source)
+        assert result.profile.rows == {ROWS} and len(result.sensitivity) == 21
+        assert {{s.column for s in result.sensitivity if s.pii}} == {{"手机", "email", "负责人", "备注"}}
+        status = Path("/proc/self/status").read_text()
+        print(int(status.split("VmHWM:")[1].split()[0]) * 1024)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], check=True, timeout=300, capture_output=True, text=True)
+    peak = int(done.stdout.strip().splitlines()[-1])
+    print(f"whole pipeline peak {peak / MiB:.0f} MiB")
+    assert peak < 1024 * MiB, f"peak RSS {peak / MiB:.0f} MiB"

@@ -103,6 +103,10 @@ def test_bad_inputs_are_refused(ai4i_spec):
         mlp.predict([np.zeros((3, 5))], np.zeros((1, 5)), task="classification")
     with pytest.raises(ResonanceError, match="model arrays have shapes"):
         mlp.fit(mlp.init(5, ai4i_spec), np.zeros((4, 5)), np.zeros(4), ai4i_spec.model_copy(update={"hidden": [8]}))
+    with pytest.raises(ResonanceError, match="model arrays have shapes"):
+        fam.predict([], np.zeros((1, 5)))
+    with pytest.raises(ResonanceError, match="weight/bias pairs"):
+        mlp.predict([np.zeros(5), np.zeros(1)], np.zeros((1, 5)), task="regression")
     with pytest.raises(ResonanceError, match="unknown model family 'forest'"):
         get_family("forest")
 

@@ -37,7 +37,8 @@ class LinearModel(Family):
         return [np.zeros(n_features), np.array([intercept])]
 
     def raw(self, arrays: Arrays, X: np.ndarray, task: str | None = None) -> np.ndarray:
-        coef, intercept = check_arrays(arrays, [(np.shape(arrays[0])[0],), (1,)], f"families.{self.name}")
+        n_features = np.shape(arrays[0])[0] if len(arrays) == 2 and np.ndim(arrays[0]) == 1 else -1
+        coef, intercept = check_arrays(arrays, [(n_features,), (1,)], f"families.{self.name}")
         X = check_xy(X, None, len(coef), f"families.{self.name}")
         return X @ coef + intercept[0]
 

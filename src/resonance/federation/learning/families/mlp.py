@@ -83,7 +83,7 @@ class MlpFamily(Family):
 
     def raw(self, arrays: Arrays, X: np.ndarray, task: str | None = None) -> np.ndarray:
         torch = _torch()
-        if len(arrays) < 2 or len(arrays) % 2:
+        if len(arrays) < 2 or len(arrays) % 2 or np.ndim(arrays[0]) != 2:
             raise ResonanceError(
                 what=f"an MLP needs weight/bias pairs, got {len(arrays)} arrays",
                 where="families.mlp",

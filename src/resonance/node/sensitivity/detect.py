@@ -10,6 +10,11 @@ is scanned (``sampling == "all"``). Rates are over the sampled values; ``estimat
 rate up to the column's non-null count. Free text is scanned for embedded identifiers up to its first
 ``MAX_TEXT_CHARS`` characters.
 
+A sample drawn elsewhere (the node draws it in DuckDB) goes to ``scan_counts`` as (value, times drawn) pairs:
+each distinct value is recognised once, and values that ``candidate_pattern()`` (a superset screen derived
+from the recognizers' patterns, runnable in RE2) rules out are counted without being recognised. The report
+is the one ``scan_column`` gives for the same sample; only the time differs.
+
 Two rates per kind, over the sampled values: ``match_rate`` counts values that ARE one identifier (the
 whole trimmed value), ``contains_rate`` values of free text with at least one embedded (values that are a
 whole identifier are not counted again). When a value or a stretch of text is a valid identifier of two

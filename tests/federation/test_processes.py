@@ -159,7 +159,7 @@ def test_node_killed_mid_round_the_run_goes_on_with_the_others(fed, tmp_path):
         handle = runner.submit(
             fed.space,
             APP,
-            {"num-rounds": 2, "min-nodes": 2, "min-available": 2, "round-timeout": 20.0, "out": str(tmp_path)},
+            {"num-rounds": 2, "min-nodes": 2, "min-available": 2, "round-timeout": 60.0, "out": str(tmp_path)},
         )
         _wait_for(lambda: "Start `flwr-clientapp`" in supernode.log_file(victim).read_text()[log_size:], 120, "round 1")
         node = supernode.running(victim)
@@ -190,7 +190,7 @@ def test_secaggplus_tolerates_a_node_dropping_out(fed, tmp_path):
                 "secagg": True,
                 "num-shares": 3,
                 "threshold": 2,
-                "round-timeout": 20.0,
+                "round-timeout": 60.0,
                 "out": str(tmp_path),
             },
         )

@@ -23,7 +23,8 @@ from typing import Any
 import tomli_w
 
 from resonance.errors import NotFound, ResonanceError
-from resonance.federation import superlink
+from resonance.federation import pki, superlink
+from resonance.federation._control import run_status
 from resonance.federation._flwr_cli import run_flwr
 from resonance.federation._flwr_config import CONNECTION, flwr_bin, flwr_env
 
@@ -52,7 +53,12 @@ class RunHandle:
         return runs[0]
 
     def status(self) -> str:
-        return str(self.info()["status"])
+        """``pending``, ``starting``, ``running`` or ``finished:completed|failed|stopped`` (one HTTPS request)."""
+        link = superlink.require_running(self.space_home)
+        state = run_status(link.address, pki.tls_dir(self.space_home) / "ca.pem", int(self.run_id))
+        if state is None:
+            raise NotFound("run", self.run_id, fix="use the id that submit returned")
+        return state
 
     def wait(self, timeout: float, poll: float = 0.5) -> str:
         """Block until the run finishes; return its final status (``finished:completed`` when it succeeded).

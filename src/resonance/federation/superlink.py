@@ -28,6 +28,7 @@ import httpx
 
 from resonance.errors import Conflict, ResonanceError
 from resonance.federation import flower_keys, pki
+from resonance.federation._control import list_nodes
 from resonance.federation._flwr_cli import run_flwr
 from resonance.federation._flwr_config import CONNECTION, flwr_bin, flwr_env, write_connection
 from resonance.federation._procs import HOST, alive, free_port, port_free, terminate_group
@@ -168,8 +169,8 @@ def status(space_home: Path) -> LinkStatus:
     link = running(space_home)
     healthy = link is not None and _healthy(link, pki.TlsFiles(pki.tls_dir(space_home)).ca_cert)
     nodes: list[dict] = []
-    if healthy:
-        nodes = run_flwr(flwr_home(space_home), ["supernode", "ls", CONNECTION, "--format", "json"]).get("nodes", [])
+    if healthy and link is not None:
+        nodes = list_nodes(link.address, pki.tls_dir(space_home) / "ca.pem")
     return LinkStatus(
         running=link is not None,
         healthy=healthy,
@@ -266,7 +267,7 @@ def _register(space_home: Path, public_key: str, name: str) -> str:
 
 
 def _registered_ids(space_home: Path) -> set[str]:
-    nodes = run_flwr(flwr_home(space_home), ["supernode", "ls", CONNECTION, "--format", "json"]).get("nodes", [])
+    nodes = list_nodes(require_running(space_home).address, pki.tls_dir(space_home) / "ca.pem")
     return {str(n["node-id"]) for n in nodes if n.get("status") != "unregistered"}
 
 

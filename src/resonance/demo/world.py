@@ -70,7 +70,7 @@ class World:
     link: superlink.SuperLink | None = None
     nodes: dict[str, NodeHome] = field(default_factory=dict)  # org -> node home
     datasets: dict[str, str] = field(default_factory=dict)  # org -> dataset code@version
-    contracts: dict[str, int] = field(default_factory=dict)  # org -> contract id
+    contracts: dict[str, int] = field(default_factory=dict)  # org (or "org:purpose" for others) -> contract id
     _engine: Engine | None = None
 
     @property
@@ -212,7 +212,7 @@ def negotiate(
             contracts.transition(session, contract.id, step, party=party, actor=f"{actor} (demo)")
         contract_id = contract.id
     node_contracts.sync(world.nodes[org])
-    world.contracts[org] = contract_id
+    world.contracts[org if purpose == PURPOSE else f"{org}:{purpose}"] = contract_id
     return contract_id
 
 

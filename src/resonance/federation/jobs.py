@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from resonance.errors import NotFound, Problem, ResonanceError
@@ -25,8 +26,9 @@ from resonance.federation.jobspec import JobSpec
 from resonance.federation.learning import dp
 from resonance.federation.plan import Assignment, JobPlan
 from resonance.ledger import chain as ledger
-from resonance.policy import budget, metering
+from resonance.policy import budget, enforce, metering
 from resonance.policy import contracts as policy_contracts
+from resonance.policy.terms import Decision, JobRequest
 from resonance.registry import models as m
 from resonance.registry.references import display_key, resolve
 
@@ -72,6 +74,10 @@ def submit(session: Session, spec: JobSpec, *, actor: str = "cli") -> tuple[m.Jo
             )
         except ResonanceError as exc:
             problems.append(Problem(what=exc.what, where=where, fix=exc.fix))
+            continue
+        decision = _as_the_node_would(session, dataset, contract, spec, consumer.code)
+        if not decision.allowed:
+            problems.append(Problem(what=f"{decision.code}: {decision.reason_en} / {decision.reason_zh}", where=where))
             continue
         chosen.append((dataset, contract, node))
     if problems:
@@ -142,6 +148,33 @@ def submit(session: Session, spec: JobSpec, *, actor: str = "cli") -> tuple[m.Jo
     )
     session.flush()
     return job, plan
+
+
+def _as_the_node_would(
+    session: Session, dataset: m.Dataset, contract: m.Contract, spec: JobSpec, consumer: str
+) -> Decision:
+    """The decision the provider's node will take at job start, taken here first with the space's records, so
+    that a job every node would refuse is refused whole at submission instead of stopping at its first round."""
+    used = session.scalar(
+        select(func.coalesce(func.sum(m.Metering.rounds), 0)).where(m.Metering.contract_id == contract.id)
+    )
+    request = JobRequest(
+        job_id="(new)",
+        consumer_org=consumer,
+        purpose=spec.purpose,
+        operation="federatedTrain",
+        rounds=spec.training.rounds,
+        epsilon=planned_epsilon(spec),
+        nodes=len(spec.datasets),
+    )
+    return enforce.decide(
+        policy_contracts.terms(session, contract),
+        request,
+        round_number=0,
+        rounds_used=int(used or 0),
+        epsilon_spent=budget.spent(session, display_key(dataset), contract.id),
+        now=datetime.now(UTC),
+    )
 
 
 def plan_of(job: m.Job) -> JobPlan:

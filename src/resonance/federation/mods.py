@@ -32,10 +32,8 @@ def contract_mod(msg: Message, context: Context, call_next: ClientAppCallable) -
     assignment = plan.participants.get(home.load().node_id)
     if assignment is None or msg.metadata.message_type not in (MessageType.QUERY, MessageType.TRAIN):
         return call_next(msg, context)
-    round_number = int(msg.content["config"]["round"]) if "config" in msg.content else 1
-    decision = contracts.check_round(
-        home, assignment.contract, job_request(plan), max(round_number, 1), now=datetime.now(UTC)
-    )
+    round_number = int(msg.content["config"]["round"]) if "config" in msg.content else 0  # 0 = job start
+    decision = contracts.check_round(home, assignment.contract, job_request(plan), round_number, now=datetime.now(UTC))
     if not decision.allowed:
         return Message(
             Error(code=CONTRACT_REFUSED, reason=refusal_reason(home.load().node_id, decision)),

@@ -12,19 +12,37 @@ these functions inside Flower messages, and the tests call them in-process.
     merged = merge_evaluations([family.evaluate(arrays, standardiser.apply(d.test_X), d.test_y, spec), ...])
 """
 
-from resonance.federation.learning.alignment import (
-    Standardiser,
-    combine_stats,
-    local_stats,
-    one_hot,
-    vocabulary_from_profiles,
-)
-from resonance.federation.learning.data import LocalData, load_local
-from resonance.federation.learning.dp import epsilon_spent, privatise, privatise_arrays
-from resonance.federation.learning.families import Family, get_family
-from resonance.federation.learning.metrics import merge_evaluations
-from resonance.federation.learning.presets import PRESETS, preset
-from resonance.federation.learning.spec import TaskSpec, parse_spec
+import importlib
+from typing import Any
+
+# Exports are loaded on first use: a node's ClientApp (a fresh process for every Flower message) imports only
+# what it needs, not pandas, DuckDB or the bundled data behind ``load_local`` and the presets.
+_EXPORTS = {
+    "Standardiser": "alignment",
+    "combine_stats": "alignment",
+    "local_stats": "alignment",
+    "one_hot": "alignment",
+    "vocabulary_from_profiles": "alignment",
+    "LocalData": "data",
+    "load_local": "data",
+    "epsilon_spent": "dp",
+    "privatise": "dp",
+    "privatise_arrays": "dp",
+    "Family": "families",
+    "get_family": "families",
+    "merge_evaluations": "metrics",
+    "PRESETS": "presets",
+    "preset": "presets",
+    "TaskSpec": "spec",
+    "parse_spec": "spec",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+
 
 __all__ = [
     "PRESETS",

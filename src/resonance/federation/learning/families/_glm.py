@@ -1,11 +1,12 @@
 """Generalised linear models in numpy (shared by the logistic and linear families): arrays ``[coef (F,), intercept
-(1,)]``, mini-batch Adam, optional FedProx term, ONNX graph written with ``onnx.helper``."""
+(1,)]``, mini-batch Adam, optional FedProx term, ONNX graph written with ``onnx.helper``.
+
+``onnx`` is imported only when a graph is written: a node's ClientApp, started afresh for every Flower message,
+never exports and should not pay for the import."""
 
 from __future__ import annotations
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
 
 from resonance.federation.learning.alignment import Standardiser
 from resonance.federation.learning.families._base import (
@@ -90,6 +91,8 @@ class LinearModel(Family):
     def to_onnx(
         self, arrays: Arrays, n_features: int, *, standardiser: Standardiser | None = None, task: str | None = None
     ) -> bytes:
+        from onnx import helper, numpy_helper
+
         coef, intercept = check_arrays(arrays, [(n_features,), (1,)], f"families.{self.name}.to_onnx")
         nodes, inits, current = standardise_nodes(standardiser, n_features)
         inits += [numpy_helper.from_array(coef, "coef"), numpy_helper.from_array(intercept, "intercept")]
@@ -104,6 +107,8 @@ class LinearModel(Family):
 
 def standardise_nodes(standardiser: Standardiser | None, n_features: int) -> tuple[list, list, str]:
     """ONNX nodes that compute ``(X - mean) / std``; returns (nodes, initialisers, name of the output)."""
+    from onnx import helper, numpy_helper
+
     if standardiser is None:
         return [], [], "X"
     if len(standardiser.mean) != n_features:
@@ -125,6 +130,9 @@ def standardise_nodes(standardiser: Standardiser | None, n_features: int) -> tup
 
 def model_bytes(nodes: list, inits: list, n_features: int, name: str) -> bytes:
     """Wrap nodes into a checked ONNX model with input X [N, F] and output prediction [N], both float64."""
+    import onnx
+    from onnx import TensorProto, helper
+
     graph = helper.make_graph(
         nodes,
         name,

@@ -5,6 +5,7 @@ the space and publishes metadata only. In-process (no HTTP) — the same functio
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,17 +65,33 @@ def prepare_dataset(home: NodeHome, product_type: str, org: str) -> tuple[dict[s
         "licence": "CC BY 4.0",
         "name_zh": f"铣削加工过程故障数据集（{product_type}型产品）",
     }
+    return register_local(home, org, data, registry, label_column="Machine failure", describe=_card)
+
+
+def register_local(
+    home: NodeHome,
+    org: str,
+    data: Path,
+    registry: dict[str, Any],
+    *,
+    label_column: str | None = None,
+    describe: Callable[[dict[str, Any], dict[str, Any], str, dict[str, Any]], dict[str, Any]] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Register a file lying at the node in its local catalog, analyse it there, confirm its grade, describe it
+    (``describe(registry, profile, org, decision)`` → card; default: the starter card). Returns the publish
+    payload (metadata only) and a summary."""
+    describe = describe or pipeline.starter_card
     with open_source(data, workdir=home.workdir) as source:
-        result = pipeline.analyse(source, label_column="Machine failure", category="production")
+        result = pipeline.analyse(source, label_column=label_column, category=registry.get("category"))
         fingerprint = source.fingerprint()
         decision = confirm(result.proposal, OFFICER).as_dict()
         profile = result.profile.as_dict()
-        card = _card(registry, profile, org, decision)
+        card = describe(registry, profile, org, decision)
         # the documentation dimension needs the card: score quality again now that the card exists
         quality = assess(
             source,
             result.profile,
-            label_column="Machine failure",
+            label_column=label_column,
             card_completeness=cards.completeness(cards.parse_card(card)).overall,
         )
     sessions = catalog.open_catalog(home.catalog_url)

@@ -148,9 +148,17 @@ def start_space(world: World, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
-def join(world: World, product_type: str, org: str) -> dict[str, Any]:
+def join(
+    world: World,
+    product_type: str,
+    org: str,
+    prepare: Callable[[NodeHome], tuple[dict[str, Any], dict[str, Any]]] | None = None,
+) -> dict[str, Any]:
     """One enterprise joins: node home, enrolment over HTTP, the operator's approval (which authorises its
-    SuperNode key), its data analysed where it lies and published as metadata. Returns the demo summary."""
+    SuperNode key), its data analysed where it lies and published as metadata. Returns the demo summary.
+
+    ``prepare(node_home)`` puts other data at the node (see ``demo.nodes.register_local``); by default the
+    enterprise holds the AI4I rows of ``product_type``."""
     from resonance import tokens
     from resonance.demo.nodes import prepare_dataset
     from resonance.registry import nodes
@@ -166,7 +174,7 @@ def join(world: World, product_type: str, org: str) -> dict[str, Any]:
     superlink.authorise_node(world.home, flower_keys.ensure_node_key(home.path), name=org)
     config.status = "approved"
     home.save(config)
-    payload, summary = prepare_dataset(home, product_type, org)
+    payload, summary = prepare(home) if prepare else prepare_dataset(home, product_type, org)
     with SpaceClient(home) as client:
         published = client.publish(payload)
     world.nodes[org] = home

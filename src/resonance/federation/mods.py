@@ -32,7 +32,8 @@ def contract_mod(msg: Message, context: Context, call_next: ClientAppCallable) -
     assignment = plan.participants.get(home.load().node_id)
     if assignment is None or msg.metadata.message_type not in (MessageType.QUERY, MessageType.TRAIN):
         return call_next(msg, context)
-    round_number = int(msg.content["config"]["round"]) if "config" in msg.content else 0  # 0 = job start
+    group = msg.metadata.group_id or ""
+    round_number = int(group) if group.isdigit() else 0  # the round a train message belongs to; 0 = job start
     decision = contracts.check_round(home, assignment.contract, job_request(plan), round_number, now=datetime.now(UTC))
     if not decision.allowed:
         return Message(
@@ -41,8 +42,8 @@ def contract_mod(msg: Message, context: Context, call_next: ClientAppCallable) -
         )
     started = time.perf_counter()
     reply = call_next(msg, context)
-    if msg.metadata.message_type == MessageType.TRAIN and not reply.has_error():
-        samples = int(reply.content["metrics"]["num-examples"])
+    samples = _samples(reply) if msg.metadata.message_type == MessageType.TRAIN else None
+    if samples is not None:
         contracts.record_round(
             home,
             assignment.contract,
@@ -59,3 +60,14 @@ def refusal_reason(node_id: str, decision: Decision) -> str:
     return json.dumps(
         {"node": node_id, "code": decision.code, "en": decision.reason_en, "zh": decision.reason_zh}, ensure_ascii=False
     )
+
+
+def _samples(reply: Message) -> int | None:
+    """Training examples behind a training reply; None for replies that carry no training (SecAgg+ key stages)."""
+    if reply.has_error():
+        return None
+    if "metrics" in reply.content.metric_records:
+        return int(reply.content.metric_records["metrics"]["num-examples"])
+    if "fitres.num_examples" in reply.content.metric_records:
+        return int(reply.content.metric_records["fitres.num_examples"]["num_examples"])
+    return None

@@ -6,6 +6,7 @@ receives and then trains on them, so a round costs one round trip; a last ``eval
 
 A node that refuses (its contract no longer allows the job) or does not answer within the round timeout is
 dropped; the job goes on while at least ``min_nodes`` remain and otherwise stops with the reason.
+With ``secagg`` the rounds run under SecAgg+ (``secure.py``): the space sees only the nodes' summed updates.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from resonance.federation.coordinator import Coordinator, weighted_average
 from resonance.federation.mods import CONTRACT_REFUSED
 from resonance.federation.plan import JobPlan
 from resonance.federation.polling import FastGrid
+from resonance.federation.secure import secure_rounds
 
 app = ServerApp()
 
@@ -33,13 +35,13 @@ def main(grid: Grid, context: Context) -> None:
     plan = JobPlan.from_json(str(context.run_config["job"]))
     coordinator = Coordinator(plan, Path(str(context.run_config["out"])))
     try:
-        run(grid, plan, coordinator)
+        run(grid, plan, coordinator, context)
     except Exception as exc:  # the record must say how the job ended, whatever happened
         coordinator.finish(None, "failed", reason=f"{type(exc).__name__}: {exc}")
         raise
 
 
-def run(grid: Grid, plan: JobPlan, coordinator: Coordinator) -> dict[str, Any]:
+def run(grid: Grid, plan: JobPlan, coordinator: Coordinator, context: Context) -> dict[str, Any]:
     flower_ids = _wait_for_nodes(grid, len(plan.participants), plan.round_timeout)
     ours: dict[int, str] = {}  # Flower node id -> our node id
     hellos: dict[str, dict[str, Any]] = {}
@@ -62,11 +64,15 @@ def run(grid: Grid, plan: JobPlan, coordinator: Coordinator) -> dict[str, Any]:
     if not coordinator.enough():
         return coordinator.finish(None, "stopped", reason=coordinator.shortfall())
     assert coordinator.standardiser is not None
-    standardiser = ConfigRecord(
-        {"json": json.dumps({k: np.asarray(v).tolist() for k, v in coordinator.standardiser.to_arrays().items()})}
-    )
+    standardiser_json = json.dumps({k: np.asarray(v).tolist() for k, v in coordinator.standardiser.to_arrays().items()})
+    standardiser = ConfigRecord({"json": standardiser_json})
 
-    for round_number in range(1, plan.rounds + 1):
+    if plan.secagg:
+        max_weight = max(float(h.get("n_train", 1)) for h in hellos.values()) + 1.0
+        arrays, stopped = secure_rounds(grid, context, plan, coordinator, ours, arrays, standardiser_json, max_weight)
+        if stopped:
+            return coordinator.finish(arrays, "stopped", reason=coordinator.shortfall())
+    for round_number in range(1, 0 if plan.secagg else plan.rounds + 1):
         content = RecordDict(
             {
                 "arrays": ArrayRecord(arrays),

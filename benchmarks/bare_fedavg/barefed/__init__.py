@@ -1,0 +1,1 @@
+"""The bare Flower FedAvg app that ``benchmarks/federation.py`` times our job app against."""

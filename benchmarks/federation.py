@@ -1,0 +1,202 @@
+"""Federated training against its references, and our Flower app's round time against a bare Flower app.
+
+What is measured against what (issue 5, item 10)
+    1. Accuracy, AI4I 2020 split by product type over three enterprises (L, M, H): a real job with the
+       ``ai4i`` preset through ``demo.world.train`` (space API, TLS SuperLink and SuperNodes as processes,
+       contracts checked at every node), against ``baselines.centralized`` (all training rows pooled) and each
+       ``baselines.local_only`` model, all on the same pooled test rows (the parts are read from the nodes' own
+       CSVs with ``load_local``). Goal: federated ≥ 0.99 × centralized and better than every local-only model
+       (``metrics.ratio``: AUC_fed / AUC_ref; for RMSE, RMSE_ref / RMSE_fed).
+    2. The same on C-MAPSS FD001 (RUL regression; 100 engines split over four enterprises E1..E4 by
+       ``bundled.cmapss_parts(4)``, each written as a CSV in its node home and registered with
+       ``register_local``), ``cmapss_fd001`` preset.
+    3. Per-round wall time on the AI4I world's SuperLink and SuperNodes: the median seconds per round of our
+       job (differences of the ``t`` of its ``progress.jsonl`` round events) against a bare Flower app
+       (``bare_fedavg/``: ``flwr.serverapp.strategy.FedAvg.start``, the same model family and preset, the node's
+       CSV read on every message, no contract mod, no cache), run before and after our job (its two medians
+       show the noise; their mean is the reference). Both ServerApps poll for replies every 0.1 s
+       (``FastGrid``) and both run on the same SuperNodes, whose idle poll is capped by ``_fast_supernode``.
+       Goal: ≤ 1.25 × bare.
+    4. SecAgg+ overhead with 3 and 6 nodes. Our job app has no SecAgg+ path yet (``server_app.py`` never reads
+       ``plan.secagg``), so this is **Flower's** SecAgg+ on the bare app: legacy FedAvg in ``DefaultWorkflow``
+       with and without ``SecAggPlusWorkflow`` (shares = nodes, threshold ⌈2n/3⌉). Six nodes: three more
+       enterprises join holding the L, M and H rows again. Goal: ≤ 2 × without.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/federation.py                    # the recorded run (10 rounds; ~15-25 min here)
+    .venv/bin/python benchmarks/federation.py --quick            # AI4I only, 3 rounds, SecAgg+ on 3 nodes
+    .venv/bin/python benchmarks/federation.py --json out.json    # also write every figure as JSON
+
+Every process (API, SuperLink, SuperNodes) is stopped at the end, also on Ctrl-C or SIGTERM. The exit status is
+0 when every goal is met, 1 when one is not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import _fed_report as report
+import _fed_timing as timing
+import _fed_worlds as fed
+
+
+def _say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _job(world: Any, orgs: list[str], preset_name: str, rounds: int, name: str) -> tuple[dict, Path]:
+    from resonance.demo import world as worlds
+    from resonance.federation import jobs
+
+    outcome = worlds.train(world, fed.job_spec(world, orgs, preset_name, rounds, name), timeout=3600)
+    if outcome.get("status") != "completed":
+        raise RuntimeError(f"job {name} ended {outcome.get('status')}: {outcome.get('reason')}")
+    return outcome, jobs.job_dir(world.home, outcome["job"]) / "progress.jsonl"
+
+
+def ai4i(args: argparse.Namespace, home: Path, results: dict[str, Any]) -> None:
+    from resonance.demo.nodes import ENTERPRISES
+    from resonance.federation.learning.presets import preset
+
+    task = preset("ai4i")["task"]
+    orgs = [org for _, org in ENTERPRISES]
+    _say("AI4I: space, three enterprises, contracts, SuperNodes")
+    world = fed.ai4i_world(home, args.rounds)
+    try:
+        bare = lambda tag, **kw: timing.run_bare(home, home / "bare" / tag, task=task, **kw)  # noqa: E731
+        _say(f"bare Flower FedAvg (first), {args.timing_rounds} rounds, 3 nodes")
+        first = bare("first", rounds=args.timing_rounds)
+        _say(f"our job, ai4i preset, {args.rounds} rounds")
+        outcome, progress = _job(world, orgs, "ai4i", args.rounds, "基准：AI4I 联邦训练")
+        ours = timing.our_round_seconds(progress)
+        _say(f"bare Flower FedAvg (last), {args.timing_rounds} rounds")
+        last = bare("last", rounds=args.timing_rounds)
+        results["round_seconds"] = {"bare_first": first, "ours": ours, "bare_last": last}
+        results["round_time"] = report.timing(timing.median(ours), timing.median(first), timing.median(last))
+        results["load_after_timing"] = _load()
+        _say("AI4I references: centralized and local-only on the nodes' CSVs")
+        refs = fed.references(fed.ai4i_files(world), task, args.rounds)
+        results["ai4i"] = report.accuracy("classification", outcome["final"], refs["centralized"], refs["local"])
+        if not args.skip_secagg:
+            secagg(args, world, home, task, results, nodes=3)
+            if not args.quick:
+                _say("three more enterprises join (L, M, H rows again) for SecAgg+ with six nodes")
+                fed.add_ai4i_nodes(world, 3)
+                secagg(args, world, home, task, results, nodes=6)
+    finally:
+        world.close()
+
+
+def secagg(args: argparse.Namespace, world: Any, home: Path, task: dict, results: dict[str, Any], nodes: int) -> None:
+    runs = {}
+    for workflow in ("legacy", "secagg", "legacy"):
+        tag = f"{workflow}-{nodes}-{len(runs)}"
+        _say(f"bare app, {workflow} workflow, {nodes} nodes, {args.timing_rounds} rounds")
+        runs[tag] = timing.run_bare(
+            home, home / "bare" / tag, task=task, workflow=workflow, rounds=args.timing_rounds, nodes=nodes
+        )
+    plain = [s for tag, values in runs.items() if tag.startswith("legacy") for s in values]
+    secure = [s for tag, values in runs.items() if tag.startswith("secagg") for s in values]
+    results.setdefault("secagg_seconds", {})[str(nodes)] = runs
+    results.setdefault("secagg", {})[str(nodes)] = report.secagg(timing.median(plain), timing.median(secure))
+
+
+def cmapss(args: argparse.Namespace, home: Path, results: dict[str, Any]) -> None:
+    from resonance.federation.learning.presets import preset
+
+    _say("C-MAPSS FD001: space, four enterprises E1..E4, contracts, SuperNodes")
+    world, files = fed.cmapss_world(home, args.rounds)
+    try:
+        _say(f"our job, cmapss_fd001 preset, {args.rounds} rounds")
+        outcome, _ = _job(world, list(files), "cmapss_fd001", args.rounds, "基准：C-MAPSS 联邦训练")
+        _say("C-MAPSS references: centralized and local-only on the nodes' CSVs")
+        refs = fed.references(files, preset("cmapss_fd001")["task"], args.rounds)
+        results["cmapss"] = report.accuracy("regression", outcome["final"], refs["centralized"], refs["local"])
+    finally:
+        world.close()
+
+
+def _machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "flwr": metadata.version("flwr"),
+        "torch": metadata.version("torch"),
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from resonance.demo import world as worlds
+
+    root = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="resonance-fedbench-"))
+    results: dict[str, Any] = {"machine": _machine(), "load_start": _load(), "args": vars(args)}
+    started = time.perf_counter()
+    try:
+        with worlds.space_home(root / "ai4i"):
+            ai4i(args, root / "ai4i", results)
+        if not args.quick:
+            with worlds.space_home(root / "cmapss"):
+                cmapss(args, root / "cmapss", results)
+    finally:
+        results["load_end"] = _load()
+        results["seconds"] = round(time.perf_counter() - started, 1)
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=2, ensure_ascii=False, default=str), "utf-8")
+        if not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+    print()
+    print(report.table(results))
+    print(f"\nload average at start {results['load_start']}, at end {results['load_end']}; {results['seconds']} s")
+    verdicts = [results[k]["met"] for k in ("ai4i", "cmapss", "round_time") if k in results]
+    verdicts += [s["met"] for s in results.get("secagg", {}).values()]
+    return 0 if all(verdicts) else 1
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # unwinds through every ``finally``: worlds closed, processes stopped
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of our jobs and of the references (10)")
+    parser.add_argument("--timing-rounds", type=int, default=5, help="rounds of each bare-app run (5)")
+    parser.add_argument("--quick", action="store_true", help="AI4I only, 3 rounds, SecAgg+ with 3 nodes only")
+    parser.add_argument("--skip-secagg", action="store_true", help="leave the SecAgg+ runs out")
+    parser.add_argument("--json", help="also write every figure to this JSON file")
+    parser.add_argument("--home", help="where the worlds live (default: a fresh temporary folder)")
+    parser.add_argument("--keep", action="store_true", help="keep the worlds' folders (logs) at the end")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds = min(args.rounds, 3)
+        args.timing_rounds = min(args.timing_rounds, 3)
+    if args.rounds < 3 or args.timing_rounds < 2:
+        parser.error("--rounds must be ≥ 3 and --timing-rounds ≥ 2 (a per-round time needs two rounds)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _stop)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

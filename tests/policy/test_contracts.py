@@ -260,3 +260,28 @@ def test_list_filters(gov):
         with pytest.raises(ResonanceError):
             contracts.list_contracts(session, state="DONE")
         assert json.dumps(contracts.as_dict(session, contracts.list_contracts(session)[0]))
+
+
+def test_a_contract_made_through_the_generic_route_is_negotiated_with_a_policy(gov):
+    from resonance.registry import services
+    from resonance.registry.concepts import CONCEPTS
+
+    with transaction(gov.sessions) as session:
+        row = services.create(
+            session, CONCEPTS["contracts"], {"dataset": "ds-1@1", "consumer": "cons-a", "purpose": "sc-1"}
+        )
+        session.flush()
+        cid = row.id
+    with pytest.raises(ResonanceError) as err, transaction(gov.sessions) as session:
+        contracts.transition(session, cid, "offer", party="provider", actor="t")
+    assert "permits no operation" in err.value.what
+    offer = odrl.to_jsonld(odrl.build(target="ds-1@1", assigner="prov-a", purposes=["scenario:sc-1"], max_rounds=3))
+    with transaction(gov.sessions) as session:
+        contracts.transition(session, cid, "offer", party="provider", actor="t", policy=offer)
+        for step, party in [*STEPS[1:], ("finalize", "provider")]:
+            contracts.transition(session, cid, step, party=party, actor="t")
+        done = contracts.get(session, cid)
+        assert (done.state, done.dataset_fingerprint, done.max_rounds) == ("FINALIZED", world.FINGERPRINT, 3)
+    with pytest.raises(ResonanceError) as err, transaction(gov.sessions) as session:
+        services.update(session, CONCEPTS["contracts"], contracts.get(session, cid), {"purpose": "sc-2"})
+    assert "can no longer be edited" in str(err.value)

@@ -426,6 +426,12 @@ def transition(
             purpose_ref = resolve_purpose(session, f"{contract.purpose_kind}:{contract.purpose}")
             _within(dataset_policy(session, dataset), offered, purpose_ref, consumer)
             _apply_policy(contract, offered.with_changes(assignee=consumer, kind="Offer"))
+        if step == "offer" and policy is None and not contract.operations:
+            raise _invalid(
+                f"contract {contract.id} permits no operation yet, so there is nothing to offer",
+                "policy",
+                "offer with an ODRL policy (--policy FILE) that permits federatedTrain and/or evaluate",
+            )
         if step == "finalize":
             _check_finalizable(contract, dataset)
     contract.state = new_state
@@ -437,6 +443,8 @@ def transition(
 
 
 def _check_finalizable(contract: m.Contract, dataset: m.Dataset) -> None:
+    if not contract.dataset_fingerprint:  # requested through the generic registry route: bind the version now
+        contract.dataset_fingerprint = dataset.fingerprint or ""
     if (dataset.fingerprint or "") != (contract.dataset_fingerprint or ""):
         raise Conflict(
             what=f"dataset {display_key(dataset)} changed since the contract was requested (its version hash differs)",

@@ -100,7 +100,9 @@ def test_superlink_runs_with_tls_and_refuses_a_second_start(fed):
 def test_fedavg_two_rounds_end_to_end(fed, tmp_path):
     handle = runner.submit(fed.space, APP, {"num-rounds": 2, "min-nodes": 3, "out": str(tmp_path / "out")})
     assert handle.run_id.isdigit()
-    assert handle.wait(timeout=300) == "finished:completed"
+    lines = list(handle.follow(timeout=300))  # ends when the run ends
+    assert any("[ROUND 2/2]" in line for line in lines)
+    assert handle.wait(timeout=60) == "finished:completed"
     final, progress = _result(tmp_path / "out")
     assert final == pytest.approx([2 * MEAN] * 3, abs=1e-9)
     assert [p["round"] for p in progress] == [0, 1, 2]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import threading
 import time
 import tomllib
 import uuid
@@ -99,8 +100,11 @@ class RunHandle:
         )
         return _ANSI.sub("", proc.stdout)
 
-    def follow(self) -> Iterator[str]:
-        """Yield the ServerApp's log lines as they come, until the run finishes (``flwr log --stream``)."""
+    def follow(self, timeout: float | None = None) -> Iterator[str]:
+        """Yield the ServerApp's log lines as they come until the run finishes (``flwr log --stream``).
+
+        ``timeout`` (seconds) ends the stream early even if the run goes on; the run itself is not touched.
+        """
         proc = subprocess.Popen(
             [flwr_bin("flwr"), "log", self.run_id, CONNECTION, "--stream"],
             env=flwr_env(superlink.flwr_home(self.space_home)),
@@ -108,11 +112,16 @@ class RunHandle:
             stderr=subprocess.STDOUT,
             text=True,
         )
+        timer = threading.Timer(timeout, proc.terminate) if timeout is not None else None
+        if timer is not None:
+            timer.start()
         try:
             assert proc.stdout is not None
             for line in proc.stdout:
                 yield _ANSI.sub("", line.rstrip("\n"))
         finally:
+            if timer is not None:
+                timer.cancel()
             if proc.poll() is None:
                 proc.terminate()
             proc.wait(timeout=10)

@@ -16,8 +16,8 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
 
 @pytest.fixture(autouse=True)
 def _bench_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.syspath_prepend(str(BENCH))
-    monkeypatch.syspath_prepend(str(BENCH / "bare_fedavg"))
+    # appended, not prepended: benchmarks/profile.py must not shadow the standard library's profile
+    monkeypatch.setattr(sys, "path", [*sys.path, str(BENCH), str(BENCH / "bare_fedavg")])
 
 
 def test_help_lists_the_options() -> None:

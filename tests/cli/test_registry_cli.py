@@ -101,22 +101,3 @@ def test_industries_are_read_only_and_listed_in_the_notice_order(home):
     listing = json.loads(run("industry", "list", "--page-size", "20", "--json").output)
     assert [i["name_zh"] for i in listing["items"]][:3] == ["钢铁", "石化化工", "有色金属"]
     assert run("industry", "add", "--data", "{}").exit_code != 0
-
-
-def test_demo_json_holds_the_seeded_registry_and_progress(home):
-    result = run("demo", "--json")
-    assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
-    assert out["added"]["datasets"] == 7 and out["added"]["entities"] == 2
-    entities = {e["entity"]["code"]: e for e in out["progress"]}
-    assert set(entities) == {"jiangsu", "baowu-demo"}
-    machine_tools = next(
-        r
-        for r in entities["jiangsu"]["rules"]
-        if r["rule_id"] == "common_datasets_per_industry" and r["scope_key"] == "machine_tools"
-    )
-    assert (machine_tools["current"], machine_tools["missing"]) == (3, 2)
-    assert (home / "demo" / "registry.sqlite").is_file()
-    published = {n["dataset"]: n for n in out["nodes"]}
-    assert {d: n["rows"] for d, n in published.items()} == {"ai4i-l@1": 6000, "ai4i-m@1": 2997, "ai4i-h@1": 1003}
-    assert all(n["sensitivity"] == "general" and n["quality_grade"] in "ABCDE" for n in published.values())

@@ -222,9 +222,9 @@ def test_node_traffic_carries_no_training_row(world: worlds.World, tmp_path: Pat
             result = run(world, submit(world, spec(rounds=2, secagg=secagg)))
             assert result["status"] == "completed"
     finally:
-        proxy.stop()
-        for home in world.nodes.values():
+        for home in world.nodes.values():  # stopped before the proxy, so that they can sign off at the SuperLink
             supernode.stop(home.path)
+        proxy.stop()
         worlds.start_nodes(world)
     sent = proxy.client_bytes()
     assert len(sent) > 10_000  # real traffic was captured (model updates, replies)

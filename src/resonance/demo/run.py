@@ -94,6 +94,7 @@ def run_demo(
     return {
         "home": str(home),
         "database": world.database_url,
+        "added": world.seeded,
         "metric": metric,
         "federated": {"metric": metric, "value": federated.get(metric), **federated},
         "centralized": {"metric": metric, "value": central.metrics.get(metric), **central.metrics},

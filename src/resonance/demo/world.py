@@ -71,6 +71,7 @@ class World:
     nodes: dict[str, NodeHome] = field(default_factory=dict)  # org -> node home
     datasets: dict[str, str] = field(default_factory=dict)  # org -> dataset code@version
     contracts: dict[str, int] = field(default_factory=dict)  # org (or "org:purpose" for others) -> contract id
+    seeded: dict[str, int] = field(default_factory=dict)  # registry rows the example seed added, per concept
     _engine: Engine | None = None
 
     @property
@@ -112,7 +113,7 @@ def create(home: Path, *, seed: bool = True) -> World:
     pki.ensure_ca(home)
     if seed:
         with transaction(world.sessions) as session:
-            seed_registry(session)
+            world.seeded = dict(seed_registry(session))
     return world
 
 
@@ -224,21 +225,27 @@ def negotiate(
     return contract_id
 
 
-def start_nodes(world: World, timeout: float = 90) -> None:
-    """Each enterprise's SuperNode, authenticated by its key, connects out to the SuperLink over TLS."""
+def start_nodes(world: World, timeout: float = 120) -> None:
+    """Each enterprise's SuperNode, authenticated by its key, connects out to the SuperLink over TLS.
+
+    A SuperNode whose previous session the SuperLink still holds is refused activation and exits; it is started
+    again until the SuperLink lets it in (or ``timeout``)."""
     assert world.link is not None
-    for home in world.nodes.values():
-        if supernode.running(home.path) is None:
-            supernode.start(home.path, world.link.address, world.ca)
     deadline = time.monotonic() + timeout
-    while len(online(world)) < len(world.nodes):
+    while True:
+        for home in world.nodes.values():
+            if supernode.running(home.path) is None:
+                supernode.start(home.path, world.link.address, world.ca)
+        time.sleep(1.0)
+        alive = all(supernode.running(home.path) is not None for home in world.nodes.values())
+        if alive and len(online(world)) >= len(world.nodes):
+            return
         if time.monotonic() > deadline:
             raise ResonanceError(
                 what=f"only {len(online(world))} of {len(world.nodes)} SuperNodes came online in {timeout:g} s",
                 where=str(world.home / "federation" / "superlink.log"),
                 fix="read the SuperLink and SuperNode logs",
             )
-        time.sleep(0.5)
 
 
 def online(world: World) -> list[str]:

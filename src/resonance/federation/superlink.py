@@ -4,7 +4,7 @@ Layout under ``<space home>/federation/``::
 
     tls/                 CA and server certificate (see ``pki``)
     superlink.json       pid, port and address of the running SuperLink (removed by ``stop``)
-    superlink.log        its log (``--log-file``); ``superlink.out`` holds what it printed before logging began
+    superlink.log        its log (``--log-file``, timestamped); ``superlink.out`` its console output
     state.db             its state database (runs, registered nodes), kept across restarts
     flwr/                FLWR_HOME for the CLI: ``config.toml`` with the connection named ``resonance``
     authorised_keys.json SuperNode public keys the operator approved, with the flwr node id each got

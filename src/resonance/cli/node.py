@@ -1,10 +1,14 @@
-"""``resonance node``: create this machine's node, ask the space to enrol it, check its status, run its agent."""
+"""``resonance node``: create this machine's node, ask the space to enrol it, check its status, run its agent
+(heartbeats, contract sync and, once approved, its Flower SuperNode)."""
 
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -48,9 +52,13 @@ def init(
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
     """Create the node home (local catalog, Ed25519 key) and send the enrolment request to the space."""
+    from resonance.federation import flower_keys
     from resonance.node.client import SpaceClient
 
     target = node_home(home)
+    if force and target.exists():  # a replaced node gets new keys, its SuperNode key included
+        flower_keys.private_key_path(target.path).unlink(missing_ok=True)
+        flower_keys.public_key_path(target.path).unlink(missing_ok=True)
     config = target.create(org=org, space_url=space, name=name, force=force)
     _save_token(target, token)
     try:
@@ -91,7 +99,8 @@ def enrol(home: Path | None = HOME_OPTION, json_out: bool = typer.Option(False, 
 @app.command("status")
 @handle_errors
 def status(home: Path | None = HOME_OPTION, json_out: bool = typer.Option(False, "--json")) -> None:
-    """Ask the space (signed) whether this node is pending, approved or refused."""
+    """Ask the space (signed) whether this node is pending, approved or refused; say whether its SuperNode runs."""
+    from resonance.federation import supernode
     from resonance.node.client import SpaceClient
 
     target = node_home(home)
@@ -100,13 +109,21 @@ def status(home: Path | None = HOME_OPTION, json_out: bool = typer.Option(False,
     config = target.load()
     config.status = reply["status"]
     target.save(config)
-    out = {"node_id": config.node_id, "org": config.org, "space": config.space_url, **reply}
+    running = supernode.running(target.path)
+    node = {"running": running is not None, "pid": running.pid if running else None}
+    node["superlink"] = running.superlink if running else None
+    out = {"node_id": config.node_id, "org": config.org, "space": config.space_url, **reply, "supernode": node}
     if json_out:
         print_json(out)
         return
     console.print(
         f"node {config.node_id} ({config.org}) at {config.space_url}: {reply['status']}"
         + (f" — {reply['reason']}" if reply.get("reason") else "")
+    )
+    console.print(
+        f"SuperNode: running (pid {running.pid}, SuperLink {running.superlink})"
+        if running
+        else "SuperNode: not running (`resonance node serve` starts it once the node is approved)"
     )
 
 
@@ -115,27 +132,76 @@ def status(home: Path | None = HOME_OPTION, json_out: bool = typer.Option(False,
 def serve(
     home: Path | None = HOME_OPTION,
     interval: float = typer.Option(30.0, min=1.0, help="seconds between heartbeats"),
-    once: bool = typer.Option(False, "--once", help="one heartbeat, then exit"),
+    once: bool = typer.Option(False, "--once", help="one heartbeat (and contract sync), then exit; no SuperNode"),
+    no_federation: bool = typer.Option(
+        False, "--no-federation", help="do not run the Flower SuperNode (this node takes part in no training)"
+    ),
 ) -> None:
-    """Run the node agent: it connects out to the space (heartbeats, status). It opens no listening port."""
+    """Run the node agent: it connects out to the space (heartbeats, status, contracts). It opens no listening port.
+
+    Once the node is approved it also runs the node's Flower SuperNode against the space's SuperLink (address and
+    CA fetched from the space; the CA is pinned in the node home) and stops it when the node is refused, and when
+    this command ends (Ctrl-C or SIGTERM).
+    """
+    from resonance.federation import supernode
     from resonance.node.client import SpaceClient
 
     target = node_home(home)
+    federate = not (no_federation or once)
     last = None
-    with SpaceClient(target) as client:
-        while True:
-            try:
-                reply = client.heartbeat()
-                if reply["status"] != last:
-                    console.print(f"node {reply['id']}: {reply['status']} {reply.get('reason') or ''}".rstrip())
-                    last = reply["status"]
-                if reply["status"] == "approved":
-                    _sync_contracts(target, client)
-            except ResonanceError as exc:
-                err_console.print(f"heartbeat failed: {exc.what} (retrying in {interval:.0f} s)")
-            if once:
-                return
-            time.sleep(interval)
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with SpaceClient(target) as client:
+            while True:
+                try:
+                    reply = client.heartbeat()
+                    if reply["status"] != last:
+                        console.print(f"node {reply['id']}: {reply['status']} {reply.get('reason') or ''}".rstrip())
+                        last = reply["status"]
+                    if reply["status"] == "approved":
+                        _sync_contracts(target, client)
+                    if federate:
+                        _federation_step(target, client, reply["status"])
+                except ResonanceError as exc:
+                    if exc.code == "ca_changed":
+                        raise
+                    err_console.print(f"heartbeat failed: {exc.what} (retrying in {interval:.0f} s)")
+                if once:
+                    return
+                time.sleep(interval)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if federate and supernode.stop(target.path):
+            console.print("SuperNode stopped")
+
+
+def _exit_on_sigterm(*_: Any) -> None:
+    sys.exit(0)  # unwinds through serve's finally, which stops the SuperNode
+
+
+def _federation_step(target: NodeHome, client: Any, node_status: str) -> None:
+    """Keep the SuperNode in line with the node's status and the space's SuperLink: run it only while approved,
+    restart it when the SuperLink moved; a CA other than the pinned one is refused (``ca_changed``)."""
+    from resonance.federation import enrolment, supernode
+
+    current = supernode.running(target.path)
+    if node_status != "approved":
+        if current is not None and supernode.stop(target.path):
+            console.print(f"SuperNode stopped: the node is {node_status}")
+        return
+    info = client.federation()
+    address = info.get("superlink")
+    if not address:
+        if current is None:
+            err_console.print("the space's SuperLink is not running; the SuperNode starts once it runs")
+        return
+    ca = enrolment.pin_ca(target.path, info.get("ca_cert"))
+    if current is not None:
+        if current.superlink == address:
+            return
+        supernode.stop(target.path)
+    started = supernode.start(target.path, address, ca)
+    console.print(f"SuperNode started (pid {started.pid}) → SuperLink {address}")
 
 
 def _sync_contracts(target: NodeHome, client: object) -> None:

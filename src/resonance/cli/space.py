@@ -87,7 +87,8 @@ def nodes_list(
 @nodes_app.command("approve")
 @handle_errors
 def nodes_approve(node_id: str, json_out: bool = typer.Option(False, "--json")) -> None:
-    """Approve a pending node: from now on it may publish metadata and take part in jobs."""
+    """Approve a pending node: from now on it may publish metadata and take part in jobs (its SuperNode key is
+    authorised at the SuperLink now, or at the SuperLink's next start if it is not running)."""
     _decide(node_id, True, "", json_out)
 
 
@@ -98,7 +99,7 @@ def nodes_refuse(
     reason: str = typer.Option(..., "--reason", help="what the provider must fix (they can read it)"),
     json_out: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Refuse a node, saying why."""
+    """Refuse a node, saying why; its SuperNode key is withdrawn from the SuperLink."""
     _decide(node_id, False, reason, json_out)
 
 
@@ -113,5 +114,11 @@ def _decide(node_id: str, approve: bool, reason: str, json_out: bool) -> None:
         out = nodes.as_dict(session, node)
     if json_out:
         print_json(out)
+        return
+    console.print(f"node {out['id']} of {out['org']}: {out['status']}")
+    if not out["flower_public_key"]:
+        console.print("it sent no SuperNode key: it can train once it enrols again (`resonance node enrol`)")
+    elif approve:
+        console.print("its SuperNode key is authorised at the SuperLink (at its next start if it is not running)")
     else:
-        console.print(f"node {out['id']} of {out['org']}: {out['status']}")
+        console.print("its SuperNode key is withdrawn from the SuperLink")

@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from resonance.errors import ResonanceError
-from resonance.federation import flower_keys, pki, superlink, supernode
+from resonance.federation import pki, superlink, supernode
 from resonance.node import contracts as node_contracts
 from resonance.node.client import SpaceClient
 from resonance.node.home import NodeHome
@@ -172,7 +172,6 @@ def join(
         client.enrol()
     with transaction(world.sessions) as session:  # the operator's decision
         nodes.decide(session, config.node_id, approve=True, by="demo operator")
-    superlink.authorise_node(world.home, flower_keys.ensure_node_key(home.path), name=org)
     config.status = "approved"
     home.save(config)
     payload, summary = prepare(home) if prepare else prepare_dataset(home, product_type, org)

@@ -1,6 +1,7 @@
 """The node's connection to the space: enrolment, heartbeats and publishing, every request signed by the node key.
 
-The node always connects out to the space; nothing on the space side connects in to the node.
+The node always connects out to the space; nothing on the space side connects in to the node. The enrolment
+carries the node's SuperNode public key too, under the same proof; ``federation()`` asks where to connect.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import httpx
 
 from resonance import __version__
 from resonance.errors import ResonanceError
+from resonance.federation import enrolment, flower_keys
 from resonance.node import keys
 from resonance.node.home import NodeHome
 
@@ -66,16 +68,36 @@ class SpaceClient:
             ) from None
         return _result(response)
 
+    def _get(self, path: str) -> dict[str, Any]:
+        try:
+            response = self._http.get(path)
+        except httpx.HTTPError as exc:
+            raise ResonanceError(
+                what=f"cannot reach the space at {self.config.space_url}: {exc}",
+                fix="check the space URL in node.toml and that `resonance space serve` runs",
+                code="space_unreachable",
+                status=503,
+            ) from None
+        return _result(response)
+
     def enrol(self) -> dict[str, Any]:
-        proof = keys.sign(self._key, f"enrol:{self.config.node_id}".encode())
+        """Ask to enrol; sends the Ed25519 identity and the SuperNode key (made here if missing), both under one
+        proof signed by the identity key (``enrolment.enrolment_message``)."""
+        flower = flower_keys.ensure_node_key(self.home.path)
+        proof = keys.sign(self._key, enrolment.enrolment_message(self.config.node_id, flower))
         payload = {
             "org": self.config.org,
             "public_key": self.home.public_key(),
+            "flower_public_key": flower,
             "name": self.config.name,
             "proof": proof,
             "software_version": __version__,
         }
         return self._post("/api/v1/nodes/enrol", payload, signed=False)
+
+    def federation(self) -> dict[str, Any]:
+        """The space's SuperLink address (None while it is not running) and its CA certificate (public)."""
+        return self._get("/api/v1/federation")
 
     def heartbeat(self) -> dict[str, Any]:
         return self._post(f"/api/v1/nodes/{self.config.node_id}/heartbeat", {"software_version": __version__})

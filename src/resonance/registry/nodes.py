@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -26,12 +27,28 @@ def node_id_for(public_key_b64: str) -> str:
 
 
 def enrol(
-    session: Session, org: str, public_key: str, name: str = "", proof: str = "", software_version: str = ""
+    session: Session,
+    org: str,
+    public_key: str,
+    name: str = "",
+    proof: str = "",
+    software_version: str = "",
+    flower_public_key: str | None = None,
 ) -> m.Node:
-    """Record an enrolment request; ``proof`` is the key's signature over ``enrol:<node id>``."""
+    """Record an enrolment request; ``proof`` is the key's signature over ``enrolment.enrolment_message``
+    (``enrol:<node id>``, plus the SuperNode key line when ``flower_public_key`` is sent).
+
+    ``flower_public_key``: the node's SuperNode key (``keys/flower.pub``), authorised at the SuperLink when the
+    operator approves the node. A node enrolling again may replace it until it is approved; an approved node
+    that had none gets it authorised at once. Bad input is refused before anything is stored.
+    """
+    from resonance.federation import enrolment
+
     keys.parse_public(public_key)
+    flower = enrolment.check_flower_key(flower_public_key) if flower_public_key is not None else None
     node_id = node_id_for(public_key)
-    if not keys.verify(public_key, f"enrol:{node_id}".encode(), proof):
+    signed = enrolment.enrolment_message(node_id, str(flower_public_key) if flower else None)
+    if not keys.verify(public_key, signed, proof):
         raise ResonanceError(
             what="the enrolment proof is not signed by this node key",
             where="proof",
@@ -40,6 +57,8 @@ def enrol(
             status=422,
         )
     organisation = services.resolve(session, m.Organisation, org, where="org")
+    if flower is not None:
+        _flower_key_free(session, flower, node_id)
     existing = session.get(m.Node, node_id)
     if existing is not None:
         if existing.org_id != organisation.id:
@@ -47,9 +66,24 @@ def enrol(
                 what=f"node {node_id} is already enrolled for another organisation",
                 fix="create a new node key for this organisation (`resonance node init --force`)",
             )
-        if existing.status == "refused":
+        changed_key = flower is not None and flower != existing.flower_public_key
+        if changed_key and existing.status == "approved" and existing.flower_public_key:
+            raise Conflict(
+                what=f"node {node_id} is approved with another SuperNode key",
+                where="flower_public_key",
+                fix="restore the node's keys/flower.key; or the operator refuses the node, the node enrols again "
+                "(`resonance node enrol`) and the operator approves the new key",
+            )
+        reopened = existing.status == "refused"
+        if reopened:
             existing.status, existing.reason = "pending", ""
-            _enrolled(session, existing, organisation.code, proof)
+        if changed_key:
+            existing.flower_public_key = flower
+            session.flush()
+        if reopened or changed_key:
+            _enrolled(session, existing, organisation.code, proof, signed)
+        if changed_key and existing.status == "approved":  # approved before it had sent a SuperNode key
+            enrolment.on_decision(session, existing)
         return existing
     node = m.Node(
         id=node_id,
@@ -58,16 +92,29 @@ def enrol(
         public_key=public_key.strip(),
         status="pending",
         software_version=software_version[:40],
+        flower_public_key=flower,
     )
     session.add(node)
     session.flush()
-    _enrolled(session, node, organisation.code, proof)
+    _enrolled(session, node, organisation.code, proof, signed)
     return node
 
 
-def _enrolled(session: Session, node: m.Node, org: str, proof: str) -> None:
-    act = chain.NodeAct(node.id, f"enrol:{node.id}", proof)
+def _flower_key_free(session: Session, flower: str, node_id: str) -> None:
+    other = session.scalars(select(m.Node.id).where(m.Node.flower_public_key == flower, m.Node.id != node_id)).first()
+    if other is not None:
+        raise Conflict(
+            what=f"this SuperNode key is already held by node {other}",
+            where="flower_public_key",
+            fix="each node needs its own SuperNode key: `resonance node init --force` makes new keys",
+        )
+
+
+def _enrolled(session: Session, node: m.Node, org: str, proof: str, signed: bytes) -> None:
+    act = chain.NodeAct(node.id, signed.decode("utf-8"), proof)
     payload = {"node": node.id, "org": org, "public_key": node.public_key, "name": node.name}
+    if node.flower_public_key:
+        payload["flower_public_key"] = node.flower_public_key
     chain.append(session, kind="node.enrolled", subject=f"node:{node.id}", payload=payload, actor=node.id, node=act)
 
 
@@ -87,12 +134,23 @@ def list_nodes(session: Session, status: str | None = None) -> list[m.Node]:
     return list(session.scalars(stmt))
 
 
-def decide(session: Session, node_id: str, approve: bool, by: str, reason: str = "") -> m.Node:
-    """The operator approves or refuses a pending node (refusing needs a reason the node's owner can read)."""
+def decide(
+    session: Session, node_id: str, approve: bool, by: str, reason: str = "", space_home: Path | None = None
+) -> m.Node:
+    """The operator approves or refuses a node (refusing needs a reason the node's owner can read).
+
+    The decision reaches the federation in the same call (``federation.enrolment.on_decision``): approving
+    authorises the node's SuperNode key at the space's SuperLink (``space_home``, default the configured home),
+    refusing withdraws it. If the SuperLink refuses the key, the error propagates and the caller's transaction
+    rolls the decision back. Approving an approved node changes nothing but re-checks its authorisation.
+    """
+    from resonance.federation import enrolment
+
     node = get(session, node_id)
     if not approve and not reason.strip():
         raise ResonanceError(what="a refusal needs a reason", fix="add --reason '…' saying what the provider must fix")
     if approve and node.status == "approved":
+        enrolment.on_decision(session, node, space_home=space_home)
         return node
     node.status = "approved" if approve else "refused"
     node.reason = reason.strip()
@@ -106,6 +164,7 @@ def decide(session: Session, node_id: str, approve: bool, by: str, reason: str =
         payload={"node": node.id, "status": node.status, "reason": node.reason},
         actor=by,
     )
+    enrolment.on_decision(session, node, space_home=space_home)
     return node
 
 
@@ -118,6 +177,7 @@ def as_dict(session: Session, node: m.Node) -> dict[str, Any]:
         "status": node.status,
         "reason": node.reason,
         "public_key": node.public_key,
+        "flower_public_key": node.flower_public_key,
         "decided_by": node.decided_by,
         "decided_at": node.decided_at.isoformat() if node.decided_at else None,
         "requested_at": node.created_at.isoformat() if node.created_at else None,

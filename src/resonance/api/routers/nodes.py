@@ -29,6 +29,12 @@ class EnrolRequest(BaseModel):
     proof: str = Field(min_length=1, max_length=200, description="signature of 'enrol:<node id>' with the key")
     name: str = Field(default="", max_length=120)
     software_version: str = Field(default="", max_length=40)
+    flower_public_key: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="the node's SuperNode public key (OpenSSH line, ECDSA on a NIST curve, keys/flower.pub); "
+        "the proof then signs 'enrol:<node id>\\nflower:<this line>'. Approval authorises it at the SuperLink",
+    )
 
 
 class Decision(BaseModel):
@@ -43,6 +49,7 @@ class NodeRead(BaseModel):
     status: str
     reason: str
     public_key: str
+    flower_public_key: str | None
     decided_by: str
     decided_at: str | None
     requested_at: str | None
@@ -62,7 +69,15 @@ def enrol(body: EnrolRequest, principal: PrincipalDep, session: SessionDep) -> d
             f"a {principal.label} cannot enrol a node for {org.code}",
             fix="use a token bound to that organisation (`resonance token create --role provider --org …`)",
         )
-    node = nodes.enrol(session, org.code, body.public_key, body.name, body.proof, body.software_version)
+    node = nodes.enrol(
+        session,
+        org.code,
+        body.public_key,
+        body.name,
+        body.proof,
+        body.software_version,
+        flower_public_key=body.flower_public_key,
+    )
     return nodes.as_dict(session, node)
 
 
@@ -80,13 +95,21 @@ def get_node(node_id: str, principal: PrincipalDep, session: SessionDep) -> dict
     return nodes.as_dict(session, node)
 
 
-@router.post("/{node_id}/approve", response_model=NodeRead, summary="Approve a node (operator)")
+@router.post(
+    "/{node_id}/approve",
+    response_model=NodeRead,
+    summary="Approve a node (operator); its SuperNode key is authorised at the SuperLink",
+)
 def approve(node_id: str, principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     _operator(principal)
     return nodes.as_dict(session, nodes.decide(session, node_id, True, by=principal.label))
 
 
-@router.post("/{node_id}/refuse", response_model=NodeRead, summary="Refuse a node, with a reason (operator)")
+@router.post(
+    "/{node_id}/refuse",
+    response_model=NodeRead,
+    summary="Refuse a node, with a reason (operator); its SuperNode key is withdrawn",
+)
 def refuse(node_id: str, body: Decision, principal: PrincipalDep, session: SessionDep) -> dict[str, Any]:
     _operator(principal)
     return nodes.as_dict(session, nodes.decide(session, node_id, False, by=principal.label, reason=body.reason))

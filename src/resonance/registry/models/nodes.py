@@ -25,3 +25,5 @@ class Node(Timestamped, Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     software_version: Mapped[str] = mapped_column(String(40), default="")
+    # the SuperNode key (ECDSA, OpenSSH line) the approval authorises at the SuperLink; None for older nodes
+    flower_public_key: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -168,9 +168,10 @@ def run(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {"machine": _machine(), "load_start": _load(), "args": vars(args)}
     started = time.perf_counter()
     try:
-        with worlds.space_home(root / "ai4i"), _section("ai4i", results):
-            ai4i(args, root / "ai4i", results)
-        if not args.quick:
+        if args.only in (None, "ai4i"):
+            with worlds.space_home(root / "ai4i"), _section("ai4i", results):
+                ai4i(args, root / "ai4i", results)
+        if not args.quick and args.only in (None, "cmapss"):
             with worlds.space_home(root / "cmapss"), _section("cmapss", results):
                 cmapss(args, root / "cmapss", results)
     finally:
@@ -200,6 +201,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=10, help="rounds of our jobs and of the references (10)")
     parser.add_argument("--timing-rounds", type=int, default=5, help="rounds of each bare-app run (5)")
     parser.add_argument("--quick", action="store_true", help="AI4I only, 3 rounds, SecAgg+ with 3 nodes only")
+    parser.add_argument("--only", choices=["ai4i", "cmapss"], help="one world only (ai4i: + round time, SecAgg+)")
     parser.add_argument("--skip-secagg", action="store_true", help="leave the SecAgg+ runs out")
     parser.add_argument("--json", help="also write every figure to this JSON file")
     parser.add_argument("--home", help="where the worlds live (default: a fresh temporary folder)")

@@ -52,6 +52,7 @@ def add_ai4i_nodes(world: worlds.World, count: int) -> list[str]:
             registry = _registry(f"ai4i-{product_type.lower()}-{org}", f"铣削加工过程故障数据集（{org}）")
             return register_local(home, org, data, registry, label_column="Machine failure")
 
+        register_org(world, org, f"示例机床企业 {org}")
         worlds.join(world, product_type, org, prepare=prepare)
         added.append(org)
     worlds.start_nodes(world)
@@ -77,6 +78,7 @@ def cmapss_world(home: Path, rounds: int) -> tuple[worlds.World, dict[str, Path]
                 registry = _registry(f"cmapss-fd001-{org.lower()}", f"涡扇发动机退化数据（{org}，FD001）")
                 return register_local(node, org, data, registry, label_column="RUL")
 
+            register_org(world, org, f"示例航空发动机运维企业 {org}")
             worlds.join(world, "", org, prepare=prepare)
         for org in files:
             worlds.negotiate(world, org, max_rounds=max(100, rounds))
@@ -85,6 +87,17 @@ def cmapss_world(home: Path, rounds: int) -> tuple[worlds.World, dict[str, Path]
         world.close()
         raise
     return world, files
+
+
+def register_org(world: worlds.World, code: str, name_zh: str) -> None:
+    """The operator registers an enterprise the example registry does not hold (a node enrols for a known org)."""
+    from resonance.registry import services
+    from resonance.registry.concepts import CONCEPTS
+    from resonance.registry.db import transaction
+
+    payload = {"code": code, "name_zh": name_zh, "entity": "jiangsu", "roles": ["数据企业", "制造企业"]}
+    with transaction(world.sessions) as session:
+        services.create(session, CONCEPTS["organisations"], payload, where=f"benchmark organisation {code}")
 
 
 def job_spec(world: worlds.World, orgs: list[str], preset_name: str, rounds: int, name: str) -> Any:

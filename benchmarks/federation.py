@@ -78,37 +78,47 @@ def _job(world: Any, orgs: list[str], preset_name: str, rounds: int, name: str) 
 
 
 def ai4i(args: argparse.Namespace, home: Path, results: dict[str, Any]) -> None:
-    from resonance.demo.nodes import ENTERPRISES
     from resonance.federation.learning.presets import preset
 
     task = preset("ai4i")["task"]
-    orgs = [org for _, org in ENTERPRISES]
     _say("AI4I: space, three enterprises, contracts, SuperNodes")
     world = fed.ai4i_world(home, args.rounds)
     try:
-        bare = lambda tag, **kw: timing.run_bare(home, home / "bare" / tag, task=task, **kw)  # noqa: E731
-        _say(f"bare Flower FedAvg (first), {args.timing_rounds} rounds, 3 nodes")
-        first = bare("first", rounds=args.timing_rounds)
-        _say(f"our job, ai4i preset, {args.rounds} rounds")
-        outcome, progress = _job(world, orgs, "ai4i", args.rounds, "基准：AI4I 联邦训练")
-        ours = timing.our_round_seconds(progress)
-        _say(f"bare Flower FedAvg (last), {args.timing_rounds} rounds")
-        last = bare("last", rounds=args.timing_rounds)
-        results["round_seconds"] = {"bare_first": first, "ours": ours, "bare_last": last}
-        results["round_time"] = report.timing(timing.median(ours), timing.median(first), timing.median(last))
-        results["load_after_timing"] = _load()
-        _say("AI4I references: centralized and local-only on the nodes' CSVs")
-        refs = fed.references(fed.ai4i_files(world), task, args.rounds)
-        results["ai4i"] = report.accuracy("classification", outcome["final"], refs["centralized"], refs["local"])
+        if args.only != "secagg":
+            accuracy_and_round_time(args, world, home, task, results)
         if not args.skip_secagg:
             with _section("secagg", results):
-                secagg(args, world, home, task, results, nodes=3)
-                if not args.quick:
-                    _say("three more enterprises join (L, M, H rows again) for SecAgg+ with six nodes")
-                    fed.add_ai4i_nodes(world, 3)
-                    secagg(args, world, home, task, results, nodes=6)
+                for nodes in args.secagg_nodes:
+                    if nodes > len(world.nodes):
+                        _say(f"{nodes - len(world.nodes)} more enterprises join (L, M, H rows again) for SecAgg+")
+                        fed.add_ai4i_nodes(world, nodes - len(world.nodes))
+                    secagg(args, world, home, task, results, nodes=nodes)
     finally:
         world.close()
+
+
+def accuracy_and_round_time(
+    args: argparse.Namespace, world: Any, home: Path, task: dict, results: dict[str, Any]
+) -> None:
+    """Bare app (first), our job, bare app (last) on the same SuperNodes; then the references."""
+    from resonance.demo.nodes import ENTERPRISES
+
+    def bare(tag: str) -> list[float]:
+        _say(f"bare Flower FedAvg ({tag}), {args.timing_rounds} rounds, 3 nodes")
+        return timing.run_bare(home, home / "bare" / tag, task=task, rounds=args.timing_rounds)
+
+    first = bare("first")
+    _say(f"our job, ai4i preset, {args.rounds} rounds")
+    orgs = [org for _, org in ENTERPRISES]
+    outcome, progress = _job(world, orgs, "ai4i", args.rounds, "基准：AI4I 联邦训练")
+    ours = timing.our_round_seconds(progress)
+    last = bare("last")
+    results["round_seconds"] = {"bare_first": first, "ours": ours, "bare_last": last}
+    results["round_time"] = report.timing(timing.median(ours), timing.median(first), timing.median(last))
+    results["load_after_timing"] = _load()
+    _say("AI4I references: centralized and local-only on the nodes' CSVs")
+    refs = fed.references(fed.ai4i_files(world), task, args.rounds)
+    results["ai4i"] = report.accuracy("classification", outcome["final"], refs["centralized"], refs["local"])
 
 
 def secagg(args: argparse.Namespace, world: Any, home: Path, task: dict, results: dict[str, Any], nodes: int) -> None:
@@ -168,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
     results: dict[str, Any] = {"machine": _machine(), "load_start": _load(), "args": vars(args)}
     started = time.perf_counter()
     try:
-        if args.only in (None, "ai4i"):
+        if args.only in (None, "ai4i", "secagg"):
             with worlds.space_home(root / "ai4i"), _section("ai4i", results):
                 ai4i(args, root / "ai4i", results)
         if not args.quick and args.only in (None, "cmapss"):
@@ -201,7 +211,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=10, help="rounds of our jobs and of the references (10)")
     parser.add_argument("--timing-rounds", type=int, default=5, help="rounds of each bare-app run (5)")
     parser.add_argument("--quick", action="store_true", help="AI4I only, 3 rounds, SecAgg+ with 3 nodes only")
-    parser.add_argument("--only", choices=["ai4i", "cmapss"], help="one world only (ai4i: + round time, SecAgg+)")
+    parser.add_argument("--only", choices=["ai4i", "cmapss", "secagg"], help="one part only")
+    parser.add_argument(
+        "--secagg-nodes",
+        type=lambda text: sorted(int(x) for x in text.split(",")),
+        default=[3, 6],
+        help="node counts of the SecAgg+ runs, each ≥ 3 (default 3,6)",
+    )
     parser.add_argument("--skip-secagg", action="store_true", help="leave the SecAgg+ runs out")
     parser.add_argument("--json", help="also write every figure to this JSON file")
     parser.add_argument("--home", help="where the worlds live (default: a fresh temporary folder)")
@@ -210,6 +226,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.quick:
         args.rounds = min(args.rounds, 3)
         args.timing_rounds = min(args.timing_rounds, 3)
+        args.secagg_nodes = [3]
+    if any(n < 3 for n in args.secagg_nodes):
+        parser.error("--secagg-nodes: SecAgg+ needs at least 3 nodes")
     if args.rounds < 3 or args.timing_rounds < 2:
         parser.error("--rounds must be ≥ 3 and --timing-rounds ≥ 2 (a per-round time needs two rounds)")
     return args

@@ -29,7 +29,18 @@ def test_help_lists_the_options() -> None:
         assert option in proc.stdout
 
 
-@pytest.mark.parametrize("argv", [["--rounds", "2"], ["--timing-rounds", "1"], ["--rounds", "ten"], ["--nope"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--rounds", "2"],
+        ["--timing-rounds", "1"],
+        ["--rounds", "ten"],
+        ["--nope"],
+        ["--secagg-nodes", "2,6"],
+        ["--secagg-nodes", "three"],
+        ["--only", "mnist"],
+    ],
+)
 def test_bad_arguments_are_refused(argv: list[str]) -> None:
     import federation
 
@@ -42,7 +53,8 @@ def test_quick_caps_the_rounds() -> None:
     import federation
 
     args = federation.parse_args(["--quick", "--rounds", "10"])
-    assert (args.rounds, args.timing_rounds) == (3, 3)
+    assert (args.rounds, args.timing_rounds, args.secagg_nodes) == (3, 3, [3])
+    assert federation.parse_args(["--secagg-nodes", "6,3"]).secagg_nodes == [3, 6]
 
 
 def test_bare_app_imports_and_declares_every_key_the_benchmark_sends() -> None:

@@ -83,6 +83,12 @@ def run(world: worlds.World, job_id: int, on_event=None) -> dict:
     return execution.run(world.sessions, job_id, space_home=world.home, on_event=on_event, timeout=600)
 
 
+def events(world: worlds.World, job_id: int) -> str:
+    """The job's event record, for failure messages."""
+    path = jobs.job_dir(world.home, job_id) / "progress.jsonl"
+    return path.read_text(encoding="utf-8")[-3000:] if path.is_file() else "(no progress.jsonl)"
+
+
 def ledger_kinds(world: worlds.World, subject: str) -> list[str]:
     with transaction(world.sessions) as session:
         return [e.kind for e in session.scalars(select(m.LedgerEvent).where(m.LedgerEvent.subject == subject))]
@@ -93,7 +99,7 @@ def test_a_job_trains_one_model_over_three_nodes(world: worlds.World) -> None:
     rounds_seen: list[int] = []
     result = run(world, job_id, on_event=lambda e: rounds_seen.append(e["round"]) if e["event"] == "round" else None)
 
-    assert result["status"] == "completed" and result["rounds_done"] == 3
+    assert result["status"] == "completed" and result["rounds_done"] == 3, events(world, job_id)
     assert rounds_seen == [0, 1, 2, 3]
     assert result["final"]["auc"] > 0.8 and result["final"]["n"] > 1500  # pooled over the three test splits
     with transaction(world.sessions) as session:
@@ -148,7 +154,7 @@ def test_a_provider_revokes_mid_job_and_the_job_goes_on_without_it(world: worlds
             revoked["done"] = True
 
     result = run(world, job_id, on_event)
-    assert result["status"] == "completed" and result["rounds_done"] == 4
+    assert result["status"] == "completed" and result["rounds_done"] == 4, events(world, job_id)
     record = json.loads((jobs.job_dir(world.home, job_id) / "result.json").read_text())
     victim_id = world.node_id("mill-h")
     assert victim_id in record["refused"] and "revoked" in record["refused"][victim_id]
@@ -197,18 +203,9 @@ def test_a_private_job_spends_epsilon_within_the_budget(world: worlds.World) -> 
     assert used["epsilon"] > 0 and used["rounds"] == 2
 
 
-def test_a_secure_aggregation_job_learns_like_a_plain_one(world: worlds.World) -> None:
-    plain = run(world, submit(world, spec(rounds=2)))
-    secure = run(world, submit(world, spec(rounds=2, secagg=True)))
-    assert secure["status"] == "completed" and secure["rounds_done"] == 2
-    # SecAgg+ quantises the summed updates: the model is the same up to quantisation error
-    assert secure["final"]["auc"] == pytest.approx(plain["final"]["auc"], abs=0.01)
-    assert secure["final"]["log_loss"] == pytest.approx(plain["final"]["log_loss"], rel=0.05)
-
-
-def test_node_traffic_carries_no_training_row(world: worlds.World, tmp_path: Path) -> None:
-    """Every byte the nodes send during a job (SecAgg+ off, then on), decrypted by a TLS proxy holding the
-    space's certificate."""
+def test_secure_aggregation_and_node_traffic_without_training_rows(world: worlds.World, tmp_path: Path) -> None:
+    """A plain job and a SecAgg+ job learn the same model; every byte the nodes send during both, decrypted by a
+    TLS proxy holding the space's certificate, carries no training row."""
     assert world.link is not None
     proxy = CapturingProxy(world.home, world.link.address)
     proxy.start()
@@ -218,14 +215,21 @@ def test_node_traffic_carries_no_training_row(world: worlds.World, tmp_path: Pat
         for home in world.nodes.values():
             supernode.start(home.path, proxy.address, world.ca)
         _wait_online(world, 3)
+        results = {}
         for secagg in (False, True):
-            result = run(world, submit(world, spec(rounds=2, secagg=secagg)))
-            assert result["status"] == "completed"
+            job_id = submit(world, spec(rounds=2, secagg=secagg, timeout=180))
+            results[secagg] = run(world, job_id)
+            assert results[secagg]["status"] == "completed", events(world, job_id)
     finally:
         for home in world.nodes.values():  # stopped before the proxy, so that they can sign off at the SuperLink
             supernode.stop(home.path)
         proxy.stop()
         worlds.start_nodes(world)
+    plain, secure = results[False], results[True]
+    assert secure["rounds_done"] == 2
+    # SecAgg+ quantises the summed updates: the model is the same up to quantisation error
+    assert secure["final"]["auc"] == pytest.approx(plain["final"]["auc"], abs=0.01)
+    assert secure["final"]["log_loss"] == pytest.approx(plain["final"]["log_loss"], rel=0.05)
     sent = proxy.client_bytes()
     assert len(sent) > 10_000  # real traffic was captured (model updates, replies)
     for _, org in ENTERPRISES:
@@ -253,7 +257,7 @@ def test_a_node_killed_mid_round_is_dropped_and_the_job_finishes(world: worlds.W
             killed["done"] = True
 
     result = run(world, job_id, on_event)
-    assert killed["done"] and result["status"] == "completed" and result["rounds_done"] == 3
+    assert killed["done"] and result["status"] == "completed" and result["rounds_done"] == 3, events(world, job_id)
     record = json.loads((jobs.job_dir(world.home, job_id) / "result.json").read_text())
     assert world.node_id("mill-m") not in record["participants"]
     assert "job.node_dropped" in ledger_kinds(world, f"job:{job_id}")

@@ -122,3 +122,8 @@ def _decide(node_id: str, approve: bool, reason: str, json_out: bool) -> None:
         console.print("its SuperNode key is authorised at the SuperLink (at its next start if it is not running)")
     else:
         console.print("its SuperNode key is withdrawn from the SuperLink")
+
+
+from resonance.cli.federation import app as federation_app  # noqa: E402
+
+app.add_typer(federation_app, name="federation")

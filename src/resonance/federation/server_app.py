@@ -70,9 +70,29 @@ def run(grid: Grid, plan: JobPlan, coordinator: Coordinator, context: Context) -
     if plan.secagg:
         max_weight = max(float(h.get("n_train", 1)) for h in hellos.values()) + 1.0
         arrays, stopped = secure_rounds(grid, context, plan, coordinator, ours, arrays, standardiser_json, max_weight)
-        if stopped:
-            return coordinator.finish(arrays, "stopped", reason=coordinator.shortfall())
-    for round_number in range(1, 0 if plan.secagg else plan.rounds + 1):
+    else:
+        arrays, stopped = _plain_rounds(grid, plan, coordinator, ours, arrays, standardiser)
+    if stopped:
+        return coordinator.finish(arrays, "stopped", reason=coordinator.shortfall())
+
+    content = RecordDict({"arrays": ArrayRecord(arrays), "standardiser": standardiser})
+    replies = _ask(grid, coordinator, ours, content, MessageType.EVALUATE, plan.rounds + 1, plan.round_timeout)
+    evaluations = [json.loads(str(r.content["evaluation"]["json"])) for r in replies]
+    coordinator.record_round(plan.rounds, evaluations, [])
+    final = coordinator.history[-1]["metrics"] if coordinator.history else {}
+    return coordinator.finish(arrays, "completed", final=final)
+
+
+def _plain_rounds(
+    grid: Grid,
+    plan: JobPlan,
+    coordinator: Coordinator,
+    ours: dict[int, str],
+    arrays: list[np.ndarray],
+    standardiser: ConfigRecord,
+) -> tuple[list[np.ndarray], bool]:
+    """FedAvg rounds in the Message API; returns the global parameters and whether the job stopped early."""
+    for round_number in range(1, plan.rounds + 1):
         content = RecordDict(
             {
                 "arrays": ArrayRecord(arrays),
@@ -90,15 +110,9 @@ def run(grid: Grid, plan: JobPlan, coordinator: Coordinator, context: Context) -
             coordinator.meter(ours[reply.metadata.src_node_id], n, seconds[-1])
         coordinator.record_round(round_number - 1, evaluations, seconds)
         if not coordinator.enough() or not updates:
-            return coordinator.finish(arrays, "stopped", reason=coordinator.shortfall())
+            return arrays, True
         arrays = weighted_average(updates)
-
-    content = RecordDict({"arrays": ArrayRecord(arrays), "standardiser": standardiser})
-    replies = _ask(grid, coordinator, ours, content, MessageType.EVALUATE, plan.rounds + 1, plan.round_timeout)
-    evaluations = [json.loads(str(r.content["evaluation"]["json"])) for r in replies]
-    coordinator.record_round(plan.rounds, evaluations, [])
-    final = coordinator.history[-1]["metrics"] if coordinator.history else {}
-    return coordinator.finish(arrays, "completed", final=final)
+    return arrays, False
 
 
 def _ask(

@@ -1,11 +1,13 @@
 """A TLS-terminating proxy for tests: nodes connect to it as if it were the SuperLink (it presents the space's
 own server certificate), it records the plaintext each client sends, and forwards everything over a second TLS
-connection to the real SuperLink. What it records is every byte the nodes send, before encryption."""
+connection to the real SuperLink. What it records is every byte the nodes send, before encryption.
+
+asyncio, not one thread per direction: an ``ssl.SSLSocket`` must not be read and written from two threads."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import socket
 import ssl
 import threading
 from pathlib import Path
@@ -21,56 +23,63 @@ class CapturingProxy:
         self._client_ctx = ssl.create_default_context(cafile=str(files.ca_cert))
         host, port = upstream.rsplit(":", 1)
         self._upstream = (host, int(port))
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.address = f"127.0.0.1:{self._listener.getsockname()[1]}"
         self._sent = bytearray()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.base_events.Server | None = None
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self.address = ""
 
     def start(self) -> None:
-        thread = threading.Thread(target=self._accept, daemon=True)
-        thread.start()
-        self._threads.append(thread)
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._listen(), self._loop)
+        self.address = future.result(timeout=30)
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._listener.close()
+        async def close() -> None:
+            if self._server is not None:
+                self._server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=30)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=30)
 
     def client_bytes(self) -> bytes:
         with self._lock:
             return bytes(self._sent)
 
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                raw, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
+    async def _listen(self) -> str:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self._server_ctx)
+        port = self._server.sockets[0].getsockname()[1]
+        return f"127.0.0.1:{port}"
 
-    def _serve(self, raw: socket.socket) -> None:
+    async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         try:
-            client = self._server_ctx.wrap_socket(raw, server_side=True)
-            upstream = self._client_ctx.wrap_socket(
-                socket.create_connection(self._upstream), server_hostname=self._upstream[0]
+            up_reader, up_writer = await asyncio.open_connection(
+                *self._upstream, ssl=self._client_ctx, server_hostname=self._upstream[0]
             )
         except (OSError, ssl.SSLError):
-            raw.close()
+            client_writer.close()
             return
-        threading.Thread(target=self._pipe, args=(client, upstream, True), daemon=True).start()
-        self._pipe(upstream, client, False)
+        await asyncio.gather(
+            self._pipe(client_reader, up_writer, record=True),
+            self._pipe(up_reader, client_writer, record=False),
+        )
 
-    def _pipe(self, source: ssl.SSLSocket, target: ssl.SSLSocket, record: bool) -> None:
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, record: bool) -> None:
         try:
-            while chunk := source.recv(65536):
+            while chunk := await reader.read(65536):
                 if record:
                     with self._lock:
                         self._sent.extend(chunk)
-                target.sendall(chunk)
-        except (OSError, ssl.SSLError):
+                writer.write(chunk)
+                await writer.drain()
+        except (OSError, ssl.SSLError, asyncio.IncompleteReadError):
             pass
         finally:
-            for sock in (source, target):
-                with contextlib.suppress(OSError):
-                    sock.close()
+            with contextlib.suppress(Exception):
+                writer.close()

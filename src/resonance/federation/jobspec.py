@@ -151,32 +151,18 @@ def load_job(path: Path) -> JobSpec:
 
 
 def _check_task(spec: JobSpec, where: str) -> None:
-    """The [task] table is L's TaskSpec: validate it with that schema so errors name the field."""
-    from resonance.federation.learning.spec import TaskSpec
+    """The [task] table is the learning layer's TaskSpec: its own parser names each bad field."""
+    from resonance.federation.learning.spec import parse_spec
 
     task = dict(spec.task)
     if spec.privacy is not None:
         task.setdefault("dp_clip", spec.privacy.clip)
         task.setdefault("dp_noise_multiplier", spec.privacy.noise_multiplier)
     try:
-        TaskSpec.model_validate(task)
-    except ValidationError as exc:
-        problems = [
-            Problem(
-                what=err["msg"].removeprefix("Value error, "),
-                where=f"{where}: " + ".".join(["task", *(str(p) for p in err["loc"])]),
-                fix="see docs/learning.md for the task fields",
-            )
-            for err in exc.errors()
-        ]
-        raise ResonanceError(
-            what=f"the [task] table has {len(problems)} problem(s): " + "; ".join(str(p) for p in problems),
-            where=where,
-            fix="correct the listed fields and submit again; nothing was recorded",
-            code="invalid_job",
-            status=422,
-            problems=problems,
-        ) from None
+        parse_spec(task, where=f"{where}: task")
+    except ResonanceError as exc:
+        exc.code, exc.fix = "invalid_job", "correct the listed fields and submit again; nothing was recorded"
+        raise
 
 
 def _short(value: Any) -> Any:

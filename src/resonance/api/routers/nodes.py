@@ -26,7 +26,9 @@ class EnrolRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org: str = Field(min_length=1, max_length=200, description="the node's organisation (code or 中文名)")
     public_key: str = Field(min_length=1, max_length=64, description="base64 Ed25519 public key")
-    proof: str = Field(min_length=1, max_length=200, description="signature of 'enrol:<node id>' with the key")
+    proof: str = Field(
+        min_length=1, max_length=200, description="signature with the key of 'enrol:<node id>' (see flower_public_key)"
+    )
     name: str = Field(default="", max_length=120)
     software_version: str = Field(default="", max_length=40)
     flower_public_key: str | None = Field(

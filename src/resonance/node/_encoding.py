@@ -15,6 +15,8 @@ import csv
 import hashlib
 import io
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,18 +61,65 @@ def _chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
+def _position(path: Path, offset: int) -> tuple[int, int]:
+    """(line, valid non-ASCII bytes) before byte ``offset``: read again only once decoding has failed there."""
+    lines = 1
+    good = 0
+    left = offset
+    with path.open("rb") as fh:
+        while left > 0 and (chunk := fh.read(min(CHUNK, left))):
+            lines += chunk.count(b"\n")
+            good += len(chunk.translate(None, _NON_ASCII))
+            left -= len(chunk)
+    return lines, good
+
+
+class _Hasher:
+    """sha256 of the chunks in order, on a thread of its own: hashlib releases the GIL for large updates, so
+    the hash runs beside the (GIL-holding) decode instead of after it. ``close`` joins the thread. Hand-written
+    rather than a ThreadPoolExecutor: one long-lived consumer keeps the updates in order with a bounded queue."""
+
+    def __init__(self, digest: hashlib._Hash) -> None:
+        self._digest = digest
+        # Bounded: should the hash fall behind, the decode waits rather than holding the file in memory.
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self._thread = threading.Thread(target=self._run, name="resonance-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            self._digest.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self._queue.put(chunk)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+
 def _decode_stream(path: Path, encoding: str, sink: io.TextIOBase | None, digest: hashlib._Hash | None) -> None:
-    """Decode ``path`` strictly, chunk by chunk, writing the text to ``sink``; raise _DecodeFailure at a bad byte."""
+    """Decode ``path`` strictly, chunk by chunk, writing the text to ``sink`` and hashing the bytes into
+    ``digest`` (complete when this returns); raise _DecodeFailure at a bad byte."""
+    hasher = _Hasher(digest) if digest is not None else None
+    try:
+        _decode_chunks(path, encoding, sink, hasher)
+    finally:
+        if hasher is not None:
+            hasher.close()
+
+
+def _decode_chunks(path: Path, encoding: str, sink: io.TextIOBase | None, hasher: _Hasher | None) -> None:
+    # No line or byte count is kept here: a valid file never needs one, and on a 500 MB file keeping them
+    # cost more CPU than the decode. The position of a failure is found by _position, reading the file again.
     carry = b""
     offset = 0  # file offset of the start of ``carry``
-    lines = 0
-    good = 0
     chunks = _chunks(path)
     pending = next(chunks, None)
     while pending is not None:
         following = next(chunks, None)
-        if digest is not None:
-            digest.update(pending)
+        if hasher is not None:
+            hasher.update(pending)
         data = carry + pending
         try:
             text = data.decode(encoding)
@@ -81,17 +130,14 @@ def _decode_stream(path: Path, encoding: str, sink: io.TextIOBase | None, digest
                 text = data[: exc.start].decode(encoding)
                 carry = data[exc.start :]
             else:
-                head = data[: exc.start]
+                line, good = _position(path, offset + exc.start)
                 raise _DecodeFailure(
                     offset=offset + exc.start,
-                    line=lines + head.count(b"\n") + 1,
-                    good_non_ascii=good + len(head.translate(None, _NON_ASCII)),
+                    line=line,
+                    good_non_ascii=good,
                     truncated=at_tail and following is None,
                 ) from None
-        used = len(data) - len(carry)
-        lines += data.count(b"\n", 0, used)
-        good += len(data[:used].translate(None, _NON_ASCII))
-        offset += used
+        offset += len(data) - len(carry)
         if sink is not None:
             sink.write(text)
         pending = following

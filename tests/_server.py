@@ -28,19 +28,18 @@ def running_space(database_url: str, home: Path, timeout: float = 60) -> Iterato
     """Yield the base URL of a space API serving ``database_url``; stops the process afterwards."""
     port = free_port()
     env = {**os.environ, "RESONANCE_DATABASE_URL": database_url, "RESONANCE_HOME": str(home)}
-    proc = subprocess.Popen(
-        [str(RESONANCE), "space", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    home.mkdir(parents=True, exist_ok=True)
+    log = home / "space-serve.log"  # a file, not a pipe: an unread pipe fills up and stalls the server
+    with log.open("ab") as out:
+        proc = subprocess.Popen(
+            [str(RESONANCE), "space", "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"the space exited with {proc.returncode}: {proc.stdout.read() if proc.stdout else ''}")
+                pytest.fail(f"the space exited with {proc.returncode}: {log.read_text(errors='replace')[-3000:]}")
             try:
                 if httpx.get(f"{base}/health", timeout=2).status_code == 200:
                     break

@@ -65,7 +65,7 @@ def test_missing_file_and_gbk_and_bad_toml(tmp_path: Path) -> None:
         (("min_nodes = 2", "min_nodes = 4"), "(top level)", "only 3 datasets"),
         (('"ai4i-h"]', '"ai4i-l"]'), "(top level)", "same dataset twice"),
         (('name_zh = "机床故障预测行业模型"\n', ""), "model.name_zh", "Field required"),
-        (("[training]", "[training]\nstrategy = \"fedprox\""), "(top level)", "proximal_mu"),
+        (("[training]", '[training]\nstrategy = "fedprox"'), "(top level)", "proximal_mu"),
         (("[training]", "[training]\nlearning_rte = 1"), "training.learning_rte", "Extra inputs"),
     ],
 )

@@ -24,9 +24,10 @@ What is measured against what (issue 5, item 10)
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/federation.py                    # the recorded run (10 rounds; ~15-25 min here)
+    .venv/bin/python benchmarks/federation.py --timing-rounds 3 --json out.json   # everything (~45 min, 2 busy cores)
     .venv/bin/python benchmarks/federation.py --quick            # AI4I only, 3 rounds, SecAgg+ on 3 nodes
-    .venv/bin/python benchmarks/federation.py --json out.json    # also write every figure as JSON
+    .venv/bin/python benchmarks/federation.py --only cmapss   # one part: ai4i (+ round time, SecAgg+), cmapss or secagg
+    .venv/bin/python benchmarks/federation.py --only secagg --secagg-nodes 6
 
 Every process (API, SuperLink, SuperNodes) is stopped at the end, also on Ctrl-C or SIGTERM. The exit status is
 0 when every goal is met, 1 when one is not.

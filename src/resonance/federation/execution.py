@@ -31,7 +31,6 @@ def run(
     poll: float = 0.3,
 ) -> dict[str, Any]:
     """Start the job's Flower run, follow it to its end and record the outcome; returns the job's summary."""
-    superlink.require_running(space_home)
     with sessions() as session, session.begin():
         job = jobs.get(session, job_id)
         if job.status != "queued":
@@ -42,6 +41,7 @@ def run(
                 status=409,
             )
         plan = jobs.plan_of(job)
+        superlink.require_running(space_home)
         out = jobs.job_dir(space_home, job.id)
         out.mkdir(parents=True, exist_ok=True)
         handle = runner.submit(space_home, APP_DIR, {"job": plan.to_json(), "out": str(out)}, name=f"job-{job.id}")

@@ -1,8 +1,9 @@
 """Training jobs at the space: submit (check everything, then record), follow a run, finish (model, metering, ledger).
 
 ``submit`` refuses a job as a whole — nothing recorded — when a dataset is unknown or unpublished, its node is not
-approved, no FINALIZED contract covers the job's consumer, purpose and operation, or the job's ε would exceed a
-dataset's budget. The plan it records is what every node receives (no paths, no rows).
+approved, no FINALIZED contract covers the job's consumer, purpose and operation, or the provider's node would
+refuse it at start (its own decision, taken here first with the space's records: expiry, rounds cap, minimum
+nodes, DP required, ε budget). The plan it records is what every node receives (no paths, no rows).
 
 ``follow`` reads the ServerApp's ``progress.jsonl`` while the run goes: each round updates the job row and
 appends a ``job.round`` ledger event; ``finish`` registers the ModelVersion with its lineage, records metering

@@ -154,6 +154,7 @@ def test_stop_a_running_run(fed, tmp_path):
 
 def test_node_killed_mid_round_the_run_goes_on_with_the_others(fed, tmp_path):
     victim = fed.nodes[2]
+    assert len(fed.wait_online(3, timeout=150)) == 3  # all three must be sampled, the victim included
     spec = json.loads((victim / "tiny.json").read_text())
     (victim / "tiny.json").write_text(json.dumps({**spec, "sleep": 600}))
     log_size = supernode.log_file(victim).stat().st_size
@@ -163,7 +164,7 @@ def test_node_killed_mid_round_the_run_goes_on_with_the_others(fed, tmp_path):
             APP,
             {"num-rounds": 2, "min-nodes": 2, "min-available": 2, "round-timeout": 60.0, "out": str(tmp_path)},
         )
-        _wait_for(lambda: "Start `flwr-clientapp`" in supernode.log_file(victim).read_text()[log_size:], 120, "round 1")
+        _wait_for(lambda: "Start `flwr-clientapp`" in supernode.log_file(victim).read_text()[log_size:], 240, "round 1")
         node = supernode.running(victim)
         assert node is not None
         os.killpg(node.pid, signal.SIGKILL)  # the SuperNode and its ClientApp die mid-round

@@ -154,7 +154,7 @@ def test_stop_a_running_run(fed, tmp_path):
 
 def test_node_killed_mid_round_the_run_goes_on_with_the_others(fed, tmp_path):
     victim = fed.nodes[2]
-    assert len(fed.wait_online(3, timeout=150)) == 3  # all three must be sampled, the victim included
+    assert superlink.wait_online(fed.space, 3, timeout=150) == 3  # all three must be sampled, the victim included
     spec = json.loads((victim / "tiny.json").read_text())
     (victim / "tiny.json").write_text(json.dumps({**spec, "sleep": 600}))
     log_size = supernode.log_file(victim).stat().st_size
@@ -180,6 +180,7 @@ def test_node_killed_mid_round_the_run_goes_on_with_the_others(fed, tmp_path):
 
 def test_secaggplus_tolerates_a_node_dropping_out(fed, tmp_path):
     victim = fed.nodes[2]
+    assert superlink.wait_online(fed.space, 3, timeout=150) == 3  # all three must be sampled, the victim included
     spec = json.loads((victim / "tiny.json").read_text())
     (victim / "tiny.json").write_text(json.dumps({**spec, "sleep": 600}))
     log_size = supernode.log_file(victim).stat().st_size

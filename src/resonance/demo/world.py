@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from resonance.errors import ResonanceError
 from resonance.federation import pki, superlink, supernode
+from resonance.federation._procs import free_port
 from resonance.node import contracts as node_contracts
 from resonance.node.client import SpaceClient
 from resonance.node.home import NodeHome
@@ -33,14 +34,6 @@ from resonance.registry.db import make_engine, make_sessionmaker, transaction, u
 
 CONSUMER = "model-co"
 PURPOSE = "JS-MT-01"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -75,11 +75,19 @@ def seed(session: Session) -> Counter[str]:
             },
         )
         added["datasets"] += 1
-    for n, (zh, en) in enumerate(
+    for n, (zh, en, about) in enumerate(
         [
-            ("热轧带钢表面缺陷图谱数据集", "Hot-rolled strip surface-defect dataset"),
-            ("高炉炉温与炉况时序数据集", "Blast-furnace temperature time series"),
-            ("转炉终点碳温数据集", "BOF end-point carbon and temperature"),
+            (
+                "热轧带钢表面缺陷图谱数据集",
+                "Hot-rolled strip surface-defect dataset",
+                "轧钢产线热轧带钢表面缺陷图像及标注（示例）",
+            ),
+            (
+                "高炉炉温与炉况时序数据集",
+                "Blast-furnace temperature time series",
+                "高炉炉温、风量与炉况时序记录（示例）",
+            ),
+            ("转炉终点碳温数据集", "BOF end-point carbon and temperature", "转炉冶炼终点碳含量与钢水温度（示例）"),
         ],
         start=1,
     ):
@@ -90,6 +98,7 @@ def seed(session: Session) -> Counter[str]:
                 "code": f"steel-common-{n}",
                 "name_zh": zh,
                 "name_en": en,
+                "description": about,
                 "kind": "common",
                 "industry": "steel",
                 "entity": "jiangsu",

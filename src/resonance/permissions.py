@@ -306,3 +306,17 @@ def require_ledger_reader(principal: Principal) -> None:
             f"a {principal.label} cannot read the ledger",
             f"the ledger is read by: {', '.join(LEDGER_READERS)} (运营方、监管方)",
         )
+
+
+# --- agents and the MCP server ------------------------------------------------------------------------
+
+MODEL_CALLERS = ("operator", "developer", "evaluator", "provider")  # may run registered models (MCP predict)
+
+
+def require_model_caller(principal: Principal) -> None:
+    """Refuse (403) a role that may see models but not run them (viewer, authority)."""
+    if principal.role not in MODEL_CALLERS:
+        raise _forbidden(
+            f"a {principal.label} cannot run model predictions",
+            f"predictions are run by: {', '.join(MODEL_CALLERS)}; use a token of one of those roles",
+        )

@@ -44,6 +44,9 @@ def _register() -> None:
             ("ledger", ledger.app, "存证 ledger: list events, verify the hash chain and signatures"),
         ]
     )
+    from resonance.cli import eval as eval_cli
+
+    SUB_APPS.append(("eval", eval_cli.app, "评测 evaluate a model at the evaluator's node: run, status, list, protect"))
 
 
 _register()

@@ -160,6 +160,7 @@ def serve(
                         last = reply["status"]
                     if reply["status"] == "approved":
                         _sync_contracts(target, client)
+                        _evaluations(target, client)
                     if federate:
                         _federation_step(target, client, reply["status"])
                 except ResonanceError as exc:
@@ -202,6 +203,15 @@ def _federation_step(target: NodeHome, client: Any, node_status: str) -> None:
         supernode.stop(target.path)
     started = supernode.start(target.path, address, ca)
     console.print(f"SuperNode started (pid {started.pid}) → SuperLink {address}")
+
+
+def _evaluations(target: NodeHome, client: Any) -> None:
+    """Each heartbeat: run the evaluations handed to this node (an evaluator's), one after the other."""
+    from resonance.evaluation import at_node
+
+    for _ in range(20):  # at most this many per heartbeat, so heartbeats keep coming
+        if at_node.serve_step(target, client, say=console.print) is None:
+            return
 
 
 def _sync_contracts(target: NodeHome, client: object) -> None:

@@ -109,6 +109,18 @@ class SpaceClient:
         """The space's signed terms of every finalized (or since terminated) contract this node computes."""
         return self._post(f"/api/v1/nodes/{self.config.node_id}/contracts/sync", {})
 
+    def next_evaluation(self) -> dict[str, Any] | None:
+        """The next evaluation handed to this evaluator node (model ONNX included), or None."""
+        reply = self._post(f"/api/v1/nodes/{self.config.node_id}/evaluations/next", {})
+        return reply.get("evaluation")
+
+    def evaluation_result(self, job: int, signed: dict[str, Any]) -> dict[str, Any]:
+        """Post the result this node signed (``{"document", "signature"}``); the space verifies the signature."""
+        return self._post(f"/api/v1/nodes/{self.config.node_id}/evaluations/{job}/result", signed)
+
+    def evaluation_failed(self, job: int, reason: str) -> dict[str, Any]:
+        return self._post(f"/api/v1/nodes/{self.config.node_id}/evaluations/{job}/failed", {"reason": reason[:2000]})
+
     def revoke_contract(self, contract_id: str, reason: str) -> dict[str, Any]:
         """Tell the space this node revoked a contract (the space terminates it and records the node's act)."""
         return self._post(f"/api/v1/nodes/{self.config.node_id}/contracts/{contract_id}/revoke", {"reason": reason})

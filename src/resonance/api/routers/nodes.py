@@ -180,6 +180,36 @@ async def sync_contracts(node_id: str, request: Request, session: SessionDep) ->
     return {"space_public_key": space_keys.space_public_key(), "contracts": contracts.for_node(session, node.id)}
 
 
+@router.post("/{node_id}/evaluations/next", summary="Signed: the next evaluation handed to this evaluator node")
+async def next_evaluation(node_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+    from resonance.evaluation import runs
+    from resonance.settings import get_settings
+
+    node, _ = await _signed_node(request, session, node_id)
+    return {"evaluation": runs.next_for(session, node, get_settings().home)}
+
+
+@router.post("/{node_id}/evaluations/{job_id}/result", status_code=201, summary="Signed: a node's signed result")
+async def evaluation_result(node_id: str, job_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+    from resonance.evaluation import runs
+
+    node, body = await _signed_node(request, session, node_id)
+    result = runs.submit_result(session, node, job_id, _json(body), act=_act(request, node, body))
+    return runs.result_dict(session, result)
+
+
+@router.post("/{node_id}/evaluations/{job_id}/failed", summary="Signed: the node could not run an evaluation")
+async def evaluation_failed(node_id: str, job_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+    from resonance.evaluation import runs
+
+    node, body = await _signed_node(request, session, node_id)
+    reason = _json(body).get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ResonanceError(what="a failure needs a reason", where="reason", code="validation_error", status=422)
+    job = runs.report_failure(session, node, job_id, reason)
+    return {"id": job.id, "status": job.status, "reason": job.spec.get("reason", "")}
+
+
 @router.post("/{node_id}/contracts/{contract_id}/revoke", summary="Signed: the node revoked a contract it computes")
 async def revoke_contract(node_id: str, contract_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
     node, body = await _signed_node(request, session, node_id)

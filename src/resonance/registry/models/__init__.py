@@ -4,7 +4,15 @@ from resonance.registry.models.action import ActionEntity, Industry, KeyCity, en
 from resonance.registry.models.assets import Agent, Case, Dataset, ModelVersion
 from resonance.registry.models.auth import ApiToken
 from resonance.registry.models.base import Base
-from resonance.registry.models.governance import Contract, DataDemand, DatasetPolicy, EvaluationResult, Job, Report
+from resonance.registry.models.governance import (
+    Contract,
+    DataDemand,
+    DatasetPolicy,
+    EvaluationResult,
+    FlywheelCycle,
+    Job,
+    Report,
+)
 from resonance.registry.models.ledger import EpsilonSpending, LedgerEvent, LedgerHead, Metering
 from resonance.registry.models.nodes import Node
 from resonance.registry.models.parties import (
@@ -33,6 +41,7 @@ __all__ = [
     "DatasetPolicy",
     "EpsilonSpending",
     "EvaluationResult",
+    "FlywheelCycle",
     "Industry",
     "Job",
     "KeyCity",

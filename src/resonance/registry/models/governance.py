@@ -72,6 +72,14 @@ class EvaluationResult(Timestamped, Base):
     evaluator_org_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="RESTRICT"), index=True)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     signature: Mapped[str] = mapped_column(String(200), default="")
+    # a signed run at the evaluator's node (migration 0007; resonance.evaluation.runs fills them)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), unique=True, nullable=True)
+    node_id: Mapped[str] = mapped_column(String(40), default="")
+    model_sha256: Mapped[str] = mapped_column(String(64), default="")  # the ONNX the node ran
+    dataset_fingerprint: Mapped[str] = mapped_column(String(80), default="")  # the evaluation dataset version hash
+    code_version: Mapped[str] = mapped_column(String(40), default="")
+    slices: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # the diagnosis (aggregates only)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # exactly what the node signed
 
 
 class DataDemand(Timestamped, Base):
@@ -86,6 +94,30 @@ class DataDemand(Timestamped, Base):
     slice_description: Mapped[str] = mapped_column(Text, default="")
     examples_wanted: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    # routing and answer (migration 0007; resonance.evaluation.demand_rows fills them)
+    dataset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True
+    )  # the provider's published dataset whose profile covers the slice
+    answer_dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"), nullable=True)
+    slice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answer_note: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class FlywheelCycle(Timestamped, Base):
+    """One recorded 评测诊断 → 数据集定向优化 → 模型能力提升 cycle: the slice it targeted, before and after."""
+
+    __tablename__ = "flywheel_cycles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_code: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | completed | failed
+    slice: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    steps: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # job, evaluation and demand ids
+    seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class Report(Timestamped, Base):

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from resonance import __version__
+from resonance import __version__, web
 from resonance.api import errors
 from resonance.api.cache import CacheMiddleware, CacheSettings, ReadCache
 from resonance.api.routers import agents, concepts, contracts, federation, meta, nodes
@@ -83,4 +83,6 @@ def create_app(database_url: str | None = None, *, cache: CacheSettings | None =
     app.include_router(agents.router)
     for router in concepts.routers():
         app.include_router(router)
+    app.mount(web.STATIC_PATH, web.static_files(), name="web-static")  # before the pages: their 404 catch-all
+    app.include_router(web.router)
     return app

@@ -1,0 +1,79 @@
+"""The pages' route class: errors become HTML pages (the API's handlers answer JSON), a missing login the form.
+
+- ``LoginRequired`` → the login form, 401, with the reason the token was refused;
+- ``ResonanceError`` → an error page with its status and its what / where / fix (404 for unknown ids);
+- invalid query or path parameters → a 422 page naming each bad parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+from resonance.api.errors import validation_problems
+from resonance.errors import ResonanceError
+from resonance.web.auth import TOKEN_COOKIE, LoginRequired, page_lang
+from resonance.web.templating import render
+
+
+def login_page(
+    request: Request, reason: str = "", fix: str = "", status: int = 401, next_url: str = "", notice: str = ""
+) -> Response:
+    """The login form; ``reason`` / ``fix``: why the token was refused (the cookie is then dropped)."""
+    page_lang(request)
+    request.state.principal = None
+    target = next_url or request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = render(
+        request, "login.html", status=status, reason=reason, fix=fix, notice=notice, next_url=safe_next(target)
+    )
+    if reason:  # a refused token: forget it
+        response.delete_cookie(TOKEN_COOKIE, path="/")
+    return response
+
+
+def error_page(request: Request, error: ResonanceError) -> Response:
+    page_lang(request)
+    return render(request, "error.html", status=error.status, error=error)
+
+
+def safe_next(target: str) -> str:
+    """A place to return to after login or a language switch: a page of this platform, never another site."""
+    if not target.startswith("/web") or target.startswith("//") or "\\" in target or "\n" in target:
+        return "/web/"
+    if target.startswith(("/web/login", "/web/logout", "/web/lang")):
+        return "/web/"
+    return target
+
+
+class WebRoute(APIRoute):
+    """An APIRoute whose errors are rendered as pages."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired as exc:
+                return login_page(request, exc.reason, exc.fix)
+            except ResonanceError as exc:
+                return error_page(request, exc)
+            except RequestValidationError as exc:
+                problems = validation_problems(exc)
+                first = problems[0] if problems else None
+                error = ResonanceError(
+                    what=first.what if first else "the request is invalid",
+                    where=first.where if first else "",
+                    fix="correct the address (its query parameters) and try again",
+                    code="validation_error",
+                    status=422,
+                    problems=problems,
+                )
+                return error_page(request, error)
+
+        return page_handler

@@ -8,7 +8,7 @@ SUB_APPS: list[tuple[str, typer.Typer, str]] = []
 
 
 def _register() -> None:
-    from resonance.cli import action, agents, data, demo, job, model, node, scenario, space, token
+    from resonance.cli import action, agents, data, demo, job, model, node, report, scenario, space, token
 
     SUB_APPS.extend(
         [
@@ -21,6 +21,7 @@ def _register() -> None:
             ("job", job.app, "federated training jobs: submit JOB.toml, status, logs, cancel (+ list, show)"),
             ("model", model.app, "模型 model versions with lineage: list, show, download the weights or ONNX"),
             ("demo", demo.app, "build a fresh example space and show what Resonance Space does"),
+            ("report", report.app, "plan / phase / final reports (实施方案、阶段总结报告、总结报告): DOCX, XLSX, MD"),
             ("agents", agents.app, "智能体 agents: register signed A2A cards, list, show, verify; the MCP server"),
         ]
     )

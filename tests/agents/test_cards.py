@@ -137,9 +137,7 @@ def test_a_forged_jwk_that_does_not_match_the_kid_is_refused(agent_key):
     import base64
 
     forged = copy.deepcopy(signed)
-    forged["signatures"][0]["protected"] = (
-        base64.urlsafe_b64encode(json.dumps(header).encode()).decode().rstrip("=")
-    )
+    forged["signatures"][0]["protected"] = base64.urlsafe_b64encode(json.dumps(header).encode()).decode().rstrip("=")
     with pytest.raises(ResonanceError) as info:
         cards.card_key(cards.parse(forged))
     assert "does not match its kid" in info.value.what

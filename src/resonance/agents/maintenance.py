@@ -30,7 +30,7 @@ from typing import Any
 import anyio
 
 from resonance.demo.bundled import AI4I_FEATURES
-from resonance.errors import ResonanceError
+from resonance.errors import Problem, ResonanceError
 
 AIR, PROCESS, SPEED, TORQUE, WEAR = AI4I_FEATURES
 ALIASES = {
@@ -61,7 +61,12 @@ class Action:
 ACTIONS = {
     a.key: a
     for a in [
-        Action("replace_tool", "更换刀具（刀具磨损已达 200 min 以上）", "Replace the cutting tool (200+ min of wear)", (WEAR,)),
+        Action(
+            "replace_tool",
+            "更换刀具（刀具磨损已达 200 min 以上）",
+            "Replace the cutting tool (200+ min of wear)",
+            (WEAR,),
+        ),
         Action(
             "improve_cooling",
             "检查冷却与散热：加工与环境温差过小且转速偏低",
@@ -161,8 +166,13 @@ def normalise_reading(values: Any) -> dict[str, float]:
 
 
 def choose(risk: float, attribution: dict[str, float], found: list[str]) -> str:
+    """The action: among the mechanisms found, the one whose sensors drove the risk most; else by the risk."""
     if found:
-        return max(found, key=lambda k: (sum(max(attribution.get(s, 0.0), 0.0) for s in ACTIONS[k].sensors), -PRIORITY.index(k)))
+
+        def weight(key: str) -> tuple[float, int]:
+            return sum(max(attribution.get(s, 0.0), 0.0) for s in ACTIONS[key].sensors), -PRIORITY.index(key)
+
+        return max(found, key=weight)
     return "inspect" if risk >= RISK_THRESHOLD else "none"
 
 
@@ -181,9 +191,12 @@ def http_connection(url: str, token: str) -> Connect:
         from mcp.client.streamable_http import streamable_http_client
 
         headers = {"Authorization": f"Bearer {token}"}
-        async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300)) as http:
-            async with Client(streamable_http_client(url, http_client=http)) as client:
-                yield client
+        timeout = httpx2.Timeout(30, read=300)
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
+            yield client
 
     return connect
 
@@ -225,12 +238,19 @@ async def call(client: Any, tool: str, arguments: dict[str, Any]) -> dict[str, A
         try:
             data = json.loads(text)
         except json.JSONDecodeError:
-            raise ResonanceError(what=f"MCP tool {tool} failed: {text}", where=f"mcp:{tool}", code="tool_error") from None
+            raise ResonanceError(
+                what=f"MCP tool {tool} failed: {text}", where=f"mcp:{tool}", code="tool_error"
+            ) from None
+        problems = [
+            Problem(what=p.get("what", ""), where=p.get("where", ""), fix=p.get("fix", ""), value=p.get("value"))
+            for p in data.get("problems", [])
+        ]
         raise ResonanceError(
             what=data.get("what", text),
             where=data.get("where", ""),
             fix=data.get("fix", ""),
             code=data.get("code", "tool_error"),
+            problems=problems,
         )
     if isinstance(result.structured_content, dict):
         return result.structured_content

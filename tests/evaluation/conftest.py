@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from evalworld import EvalWorld, build
+from _evalworld import EvalWorld, build
 
 from resonance.settings import get_settings
 

@@ -8,7 +8,7 @@ import hashlib
 from typing import Any
 
 import pytest
-from evalworld import EVAL_DATASET, make_model, node_client
+from _evalworld import EVAL_DATASET, make_model, node_client
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -207,6 +207,6 @@ def test_nobody_can_train_on_an_evaluation_dataset(eval_world):
 
 
 def world_task() -> dict[str, Any]:
-    from evalworld import task
+    from _evalworld import task
 
     return task()

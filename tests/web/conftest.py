@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,10 +26,19 @@ class Site:
     sessions: object
 
     def login(self, role: str) -> TestClient:
-        """The client with ``role``'s token in the cookie (as after the login form)."""
+        """The client signed in with ``role``'s token through the login form (expired/revoked: cookie only)."""
         self.client.cookies.clear()
-        self.client.cookies.set("rs_web_token", self.world.tokens[role])
+        if role in ("expired", "revoked"):
+            self.client.cookies.set("rs_web_token", self.world.tokens[role], domain="testserver.local")
+            return self.client
+        response = self.client.post("/web/login", data={"token": self.world.tokens[role], "next": "/web/"})
+        assert response.status_code == 303, response.text
         return self.client
+
+
+def text(response: object) -> str:
+    """A response's HTML with entities decoded (quotes in messages are escaped as &#39;)."""
+    return html.unescape(response.text)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(scope="module")

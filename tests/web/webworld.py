@@ -85,7 +85,9 @@ def build(session: Session, workdir: Path) -> World:
         session.add(contract)
         session.flush()
         world.contract_ids[label] = contract.id
-        chain.append(session, kind="contract.requested", subject=f"contract:{contract.id}", payload={}, actor="model-co")
+        chain.append(
+            session, kind="contract.requested", subject=f"contract:{contract.id}", payload={}, actor="model-co"
+        )
 
     job = m.Job(
         kind="training",

@@ -137,7 +137,8 @@ def _write_cell(cell: object, text: str, bold: bool, size: float) -> None:
 
 def _table(doc: object, table: Table) -> None:
     if table.title:
-        doc.add_paragraph(table.title, style="Caption")  # type: ignore[attr-defined]
+        caption = doc.add_paragraph(table.title, style="Caption")  # type: ignore[attr-defined]
+        caption.paragraph_format.keep_with_next = True  # never a caption alone at the foot of a page
     grid = doc.add_table(rows=1, cols=len(table.headers))  # type: ignore[attr-defined]
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -154,6 +155,10 @@ def _table(doc: object, table: Table) -> None:
     widths = [w or 10 for w in table.widths] if table.widths else [10] * len(table.headers)
     total = sum(widths)
     usable = 15.6  # cm between the margins
+    # Word reads the cells' widths, LibreOffice the grid's: set both, and switch autofit off
+    grid.autofit = False
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = Cm(usable * width / total)
     for row in grid.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = Cm(usable * width / total)

@@ -114,7 +114,8 @@ def build(
     """
     kind = _check_choice(kind, KINDS, "报告类型", "report kind", "kind")
     lang = _check_choice(lang, LANGS, "语言", "language", "lang")
-    outline, lists_file, functions = load_outline(), load_lists(), load_functions()
+    lists_file = load_lists()
+    outline, functions = load_outline(lists_file), load_functions()
     if not isinstance(entity_code, str) or not entity_code.strip():
         raise ResonanceError(
             what="没有指定行动主体 / no action entity given", where="entity", fix="pass --entity CODE", code="invalid"

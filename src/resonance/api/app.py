@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from resonance import __version__, web
 from resonance.api import errors
 from resonance.api.cache import CacheMiddleware, CacheSettings, ReadCache
-from resonance.api.routers import agents, concepts, contracts, federation, meta, nodes
+from resonance.api.routers import agents, concepts, contracts, evaluation, federation, meta, nodes
 from resonance.errors import ResonanceError
 from resonance.registry.db import make_engine, make_sessionmaker, require_current
 from resonance.settings import get_settings, normalise_database_url
@@ -81,6 +81,7 @@ def create_app(database_url: str | None = None, *, cache: CacheSettings | None =
     app.include_router(contracts.router)
     app.include_router(federation.router)
     app.include_router(agents.router)
+    app.include_router(evaluation.router)
     for router in concepts.routers():
         app.include_router(router)
     app.mount(web.STATIC_PATH, web.static_files(), name="web-static")  # before the pages: their 404 catch-all

@@ -45,9 +45,18 @@ def _register() -> None:
             ("ledger", ledger.app, "存证 ledger: list events, verify the hash chain and signatures"),
         ]
     )
+    from resonance.cli import demand, leaderboard
     from resonance.cli import eval as eval_cli
 
-    SUB_APPS.append(("eval", eval_cli.app, "评测 evaluate a model at the evaluator's node: run, status, list, protect"))
+    # the routing/answering demand group replaces the generic one
+    SUB_APPS[:] = [entry for entry in SUB_APPS if entry[0] != "demand"]
+    SUB_APPS.extend(
+        [
+            ("eval", eval_cli.app, "评测 evaluate a model at the evaluator's node: run, status, list, protect"),
+            ("leaderboard", leaderboard.app, "评测榜单 leaderboards: models ranked by signed results, ties by CIs"),
+            ("demand", demand.app, "数据需求 data demands: route a diagnosis, list, show, answer, close"),
+        ]
+    )
 
 
 _register()

@@ -235,9 +235,9 @@ async def call(client: Any, tool: str, arguments: dict[str, Any]) -> dict[str, A
     result = await client.call_tool(tool, arguments)
     text = "".join(getattr(c, "text", "") for c in result.content)
     if result.is_error:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError:
+        try:  # the SDK prefixes the tool's text with "Error executing tool NAME: "
+            data = json.loads(text[text.index("{") :])
+        except (ValueError, json.JSONDecodeError):
             raise ResonanceError(
                 what=f"MCP tool {tool} failed: {text}", where=f"mcp:{tool}", code="tool_error"
             ) from None

@@ -139,3 +139,83 @@ def node_client(world: EvalWorld, api: Any) -> Any:
     from resonance.node.client import SpaceClient
 
     return SpaceClient(world.node_home, transport=AppTransport(api))
+
+
+def clone_model(world: EvalWorld, source: str, code: str) -> str:
+    """Another registered model version with the same ONNX (leaderboard tests need models, not training)."""
+    import shutil
+
+    folder = model_store.artifact_dir(world.space_home, code, "1")
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(model_store.artifact_dir(world.space_home, source, "1") / "model.onnx", folder / "model.onnx")
+    with transaction(world.sessions) as s:
+        fields = {"code": code, "name_zh": f"模型{code}", "kind": "industry", "industry": "machine_tools"}
+        row = services.create(s, CONCEPTS["models"], {**fields, "developer": "model-co"})
+        row.lineage = {"task": task()}
+    world.models[code] = world.models[source]
+    return world.models[code]
+
+
+def signed_result(
+    world: EvalWorld, model: str, metrics: dict[str, tuple[float, float, float]], slices: list | None = None
+) -> int:
+    """An evaluation of ``model`` requested, handed to the node and answered with these metrics (value, low,
+    high), signed by the evaluator node's key and accepted by the space. Returns the EvaluationResult id."""
+    from resonance.evaluation import documents, runs
+
+    with transaction(world.sessions) as s:
+        job = runs.request(s, model=model, dataset=EVAL_DATASET, evaluator="evaluator", space_home=world.space_home,
+                           actor="t")  # fmt: skip
+        node = s.get(m.Node, world.node_id)
+        assignment = runs.next_for(s, node, world.space_home)
+        assert assignment is not None and assignment["job"] == job.id
+        document = {
+            "format": documents.FORMAT,
+            "job": job.id,
+            "node": world.node_id,
+            "evaluator": "evaluator",
+            "model": {"key": assignment["model"], "sha256": assignment["model_sha256"]},
+            "dataset": {"key": assignment["dataset"], "fingerprint": assignment["dataset_fingerprint"]},
+            "code_version": "test",
+            "task": "classification",
+            "rows": 800,
+            "metrics": {k: {"name": k, "value": v, "low": lo, "high": hi} for k, (v, lo, hi) in metrics.items()},
+            "slices": slices or [],
+            "evaluated_at": "2026-12-05T10:00:00+00:00",
+        }
+        signature = documents.sign(document, world.node_home.private_key())
+        return runs.submit_result(s, node, job.id, {"document": document, "signature": signature}).id
+
+
+def provider(world: EvalWorld, org: str, frame: Any, code: str, version: str = "1") -> str:
+    """A provider's node (enrolled, approved) publishing ``frame`` as ``code@version``; returns the key."""
+    home = NodeHome(world.root / "nodes" / org)
+    if not home.exists():
+        home.create(org=org, space_url="http://testserver", name=f"{org} 节点")
+    config = home.load()
+    data = write_csv(frame, home.path / "data" / f"{code}-{version}.csv")
+    fields = {"code": code, "version": version, "kind": "common", "industry": "machine_tools",
+              "category": "production", "name_zh": f"{org} 加工数据"}  # fmt: skip
+    payload, _ = register_local(home, org, data, fields, label_column="Machine failure")
+    with transaction(world.sessions) as s:
+        node = s.get(m.Node, config.node_id)
+        if node is None:
+            proof = keys.sign(home.private_key(), f"enrol:{config.node_id}".encode())
+            node = nodes.enrol(s, org, home.public_key(), config.name, proof)
+            nodes.decide(s, node.id, approve=True, by="test operator", space_home=world.space_home)
+        nodes.publish_dataset(s, node, payload)
+    return f"{code}@{version}"
+
+
+WEAR_SLICE = {
+    "predicates": [{"column": "Tool wear [min]", "op": ">=", "value": 180}],
+    "n": 120,
+    "metric": "recall",
+    "value": 0.2,
+    "overall": 0.6,
+    "error_ratio": 3.0,
+    "score": 0.4,
+    "units": {},
+    "description": {"en": "Tool wear [min] ≥ 180: recall 0.2 vs 0.6 overall, n = 120",
+                    "zh": "Tool wear [min] ≥ 180：召回率 0.2，整体 0.6，n = 120"},
+}  # fmt: skip

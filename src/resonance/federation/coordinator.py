@@ -80,7 +80,7 @@ class Coordinator:
         self.standardiser = combine_stats(stats) if stats else None
         self.event("admitted", nodes=sorted(self.active), refused=self.refused)
         spec = task_spec(self.plan)
-        return get_family(spec).init(len(spec.features), spec, self.standardiser)
+        return get_family(spec).init(spec.n_inputs, spec, self.standardiser)
 
     def enough(self) -> bool:
         return len(self.active) >= self.plan.min_nodes

@@ -25,6 +25,7 @@ from resonance.errors import NotFound, Problem, ResonanceError
 from resonance.federation import model_store
 from resonance.federation.jobspec import JobSpec
 from resonance.federation.learning import dp
+from resonance.federation.learning.encoding import with_vocabularies
 from resonance.federation.plan import Assignment, JobPlan
 from resonance.ledger import chain as ledger
 from resonance.policy import budget, enforce, metering
@@ -91,6 +92,8 @@ def submit(session: Session, spec: JobSpec, *, actor: str = "cli") -> tuple[m.Jo
             problems=problems,
         )
     epsilon = planned_epsilon(spec)
+    # categorical features: one vocabulary from the published top values (metadata), fixed in the plan for every node
+    task = with_vocabularies(spec.task, [dataset.profile or {} for dataset, _, _ in chosen])
     job = m.Job(
         kind="training",
         name=spec.name or spec.model.name_zh,
@@ -118,7 +121,7 @@ def submit(session: Session, spec: JobSpec, *, actor: str = "cli") -> tuple[m.Jo
         purpose=spec.purpose,
         rounds=spec.training.rounds,
         min_nodes=spec.training.min_nodes,
-        task=spec.task,
+        task=task,
         participants={
             node.id: Assignment(
                 dataset=dataset.code, version=dataset.version, contract=str(contract.id), org=_org_code(session, node)

@@ -2,8 +2,8 @@
 the family allows, per-round metrics and lineage (datasets with version hashes, contracts, nodes, rounds, code).
 
 Artifacts live in the space home, ``artifacts/models/<code>/<version>/``: ``model.npz`` (parameters and the
-standardiser), ``model.onnx`` (raw features in, the pooled standardisation inside the graph; probability of
-class 1 or the regression value out), ``standardiser.json``, ``result.json``.
+standardiser), ``model.onnx`` (the declared features in, categories as vocabulary positions; derived features,
+indicators and the pooled standardisation inside the graph; probability of class 1 or the regression value out), ``standardiser.json``, ``result.json``.
 """
 
 from __future__ import annotations
@@ -130,14 +130,18 @@ def artifact_path(session: Session, space_home: Path, key: str, fmt: str = "npz"
 
 
 def _onnx(spec: dict[str, Any], arrays: list[np.ndarray], extra: dict[str, np.ndarray]) -> bytes | None:
-    """The model as ONNX taking raw features: the pooled standardisation is part of the graph."""
+    """The model as ONNX taking raw features: the pooled standardisation is part of the graph, and so are derived
+    features and the categorical indicators (``encoding.with_preprocessing``). The task is the plan's — it holds
+    the vocabularies the space built — when the job recorded one."""
     from resonance.federation.learning.alignment import Standardiser
+    from resonance.federation.learning.encoding import with_preprocessing
     from resonance.federation.learning.families import get_family
     from resonance.federation.learning.spec import TaskSpec
 
-    task = TaskSpec.model_validate(spec["task"])
+    task = TaskSpec.model_validate((spec.get("plan") or {}).get("task") or spec["task"])
     standardiser = Standardiser.from_arrays(extra) if "mean" in extra else None
     try:
-        return get_family(task).to_onnx(arrays, len(task.features), standardiser=standardiser, task=task.task)
+        model = get_family(task).to_onnx(arrays, task.n_inputs, standardiser=standardiser, task=task.task)
     except NotImplementedError:
         return None
+    return with_preprocessing(task, model)

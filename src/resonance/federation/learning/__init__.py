@@ -7,7 +7,7 @@ these functions inside Flower messages, and the tests call them in-process.
     stats = local_stats(data.train_X, data.train_y, spec)      # aggregates that may leave the node
     standardiser = combine_stats([stats, ...])                  # at the server
     family = get_family(spec)
-    arrays = family.init(len(spec.features), spec, standardiser)
+    arrays = family.init(spec.n_inputs, spec, standardiser)
     arrays, info = family.fit(arrays, standardiser.apply(data.train_X), data.train_y, spec)
     merged = merge_evaluations([family.evaluate(arrays, standardiser.apply(d.test_X), d.test_y, spec), ...])
 """

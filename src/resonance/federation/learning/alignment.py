@@ -33,10 +33,9 @@ def local_stats(X: np.ndarray, y: np.ndarray, spec: TaskSpec) -> dict[str, np.nd
     that they travel in a Flower ArrayRecord."""
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != len(spec.features) or len(y) != len(X):
+    if X.ndim != 2 or X.shape[1] != spec.n_inputs or len(y) != len(X):
         raise ResonanceError(
-            what=f"expected X of shape (rows, {len(spec.features)}) and y of the same rows, got {X.shape} and "
-            f"{y.shape}",
+            what=f"expected X of shape (rows, {spec.n_inputs}) and y of the same rows, got {X.shape} and {y.shape}",
             where="local_stats",
             fix="pass the node's train_X and train_y from load_local",
             code="bad_shape",

@@ -6,9 +6,11 @@ the union of every part's test split — by ``merge_evaluations`` over the parts
 - ``federated_reference``: FedAvg (FedProx when ``spec.proximal_mu > 0``) over the parts for ``rounds`` rounds,
   with the pooled standardiser from ``combine_stats``, each node's update weighted by its training rows and
   privatised when the spec asks for DP. No Flower: it is the oracle a real Flower run is compared with.
-- ``centralized``: one model on all parts' training rows pooled, for ``rounds × local_epochs`` epochs (the
-  same passes over the data as the federation). Possible only with demo data.
-- ``local_only``: each part alone, standardised with its own statistics (it knows nobody else's), same epochs.
+- ``centralized``: one model on all parts' training rows pooled, for the same passes over the data as the
+  federation (``reference_epochs``: ``rounds × local_epochs``, or the rows ``local_steps`` visit). Possible only
+  with demo data.
+- ``local_only``: each part alone, standardised with its own statistics (it knows nobody else's), for the same
+  passes over its own rows as the centralized model makes over the pooled rows.
 
 Centralized and local-only ignore the DP settings: they are the non-private references.
 """
@@ -46,7 +48,7 @@ def _check_parts(parts: list[LocalData], spec: TaskSpec) -> None:
     if not parts:
         raise ResonanceError(what="no data parts given", where="baselines", fix="pass one LocalData per node")
     for i, part in enumerate(parts):
-        if part.features != list(spec.features):
+        if part.features != spec.inputs():
             raise ResonanceError(
                 what=f"part {i} ({part.name}) has features {part.features}, the spec {spec.features}",
                 where="baselines",
@@ -94,7 +96,7 @@ def federated_reference(
     train = [(standardiser.apply(p.train_X), p.train_y) for p in parts]
     weights = np.array([p.n_train for p in parts], dtype=np.float64)
     weights /= weights.sum()
-    arrays = family.init(len(spec.features), spec, standardiser)
+    arrays = family.init(spec.n_inputs, spec, standardiser)
     rng = np.random.default_rng(dp_seed)
     history = []
     for round_number in range(1, rounds + 1):
@@ -114,20 +116,35 @@ def federated_reference(
     return Outcome("federated", arrays, metrics, standardiser, history)
 
 
-def _train_alone(parts: list[LocalData], spec: TaskSpec, rounds: int) -> tuple[Arrays, Standardiser]:
+def reference_epochs(parts: list[LocalData], spec: TaskSpec, rounds: int) -> float:
+    """Passes over the data that the federation of ``parts`` makes in ``rounds``: ``rounds × local_epochs``, or
+    with ``local_steps`` the rows its nodes' steps visit, ``rounds × local_steps × batch × nodes``, over the
+    pooled training rows. Centralized and local-only models train for as many passes over their own rows."""
+    if spec.local_steps is None:
+        return float(rounds * spec.local_epochs)
+    pooled = sum(p.n_train for p in parts)
+    return rounds * spec.local_steps * spec.batch_size * len(parts) / max(pooled, 1)
+
+
+def _train_alone(
+    parts: list[LocalData], spec: TaskSpec, rounds: int, epochs: float | None = None
+) -> tuple[Arrays, Standardiser]:
     family = get_family(spec)
     standardiser = pooled_standardiser(parts, spec)
     X = standardiser.apply(np.concatenate([p.train_X for p in parts]))
     y = np.concatenate([p.train_y for p in parts])
+    epochs = reference_epochs(parts, spec, rounds) if epochs is None else epochs
+    steps = None if spec.local_steps is None else max(1, round(epochs * len(X) / spec.batch_size))
     plain = spec.model_copy(
         update={
             "local_epochs": spec.local_epochs * rounds,
+            "local_steps": steps,
             "dp_clip": None,
             "dp_noise_multiplier": None,
             "proximal_mu": 0.0,
         }
     )
-    arrays = family.init(len(spec.features), plain, standardiser)
+    arrays = family.init(plain.n_inputs, plain, standardiser)
     arrays, _ = family.fit(arrays, X, y, plain, seed=spec.seed)
     return arrays, standardiser
 
@@ -143,7 +160,8 @@ def local_only(parts: list[LocalData], spec: TaskSpec, rounds: int = 10) -> list
     """One model per part trained on that part alone, each scored on the pooled test set of all parts."""
     _check_parts(parts, spec)
     outcomes = []
+    epochs = reference_epochs(parts, spec, rounds)
     for part in parts:
-        arrays, standardiser = _train_alone([part], spec, rounds)
+        arrays, standardiser = _train_alone([part], spec, rounds, epochs)
         outcomes.append(Outcome(part.name, arrays, evaluate_pooled(arrays, parts, spec, standardiser), standardiser))
     return outcomes

@@ -4,13 +4,14 @@
     data.train_X, data.train_y, data.test_X, data.test_y
 
 Files are opened with the node's own ``open_source`` (so a GBK-encoded CSV, a TSV, Parquet or a workbook read
-the same way as when the node profiled them); the rows stay in this process. Every feature and the target must
-be numeric and present in every row: a missing column, an empty cell or a non-numeric value is a
+the same way as when the node profiled them); the rows stay in this process. Every numeric feature and the
+target must be numeric and present in every row: a missing column, an empty cell or a non-numeric value is a
 ``ResonanceError`` naming the column and the data row (1 = the first row under the header).
 
 The split is a hash: a row goes to the test side when ``blake2b(seed, key)`` falls below ``test_fraction``,
 where the key is the ``split_key`` column's value (all rows of one engine together) or else the row's
-position. The same file and spec therefore always give the same split, on any machine, and a union of every
+position. Categorical and derived features are encoded by ``encoding.encode_frame`` (``spec.inputs()``).
+The same file and spec therefore always give the same split, on any machine, and a union of every
 node's test rows is a well-defined pooled test set.
 """
 
@@ -27,13 +28,14 @@ import numpy as np
 import pandas as pd
 
 from resonance.errors import ResonanceError
+from resonance.federation.learning.encoding import encode_frame, numeric_column
 from resonance.federation.learning.spec import TaskSpec
 from resonance.node.sources import Source, open_source, quote_ident
 
 
 @dataclass
 class LocalData:
-    """One node's rows as arrays (features in ``features`` order), already split into train and test."""
+    """One node's rows as arrays (columns in ``features`` order: the spec's ``inputs()``), split into train and test."""
 
     features: list[str]
     target: str
@@ -114,12 +116,12 @@ def frame_to_local(frame: pd.DataFrame, spec: TaskSpec, *, name: str = "datafram
             code="no_rows",
             status=422,
         )
-    X = np.column_stack([_numeric(frame[c], c, name) for c in spec.features])
+    X = encode_frame(frame, spec, name)
     y = _target(frame[spec.target], spec, name)
     keys = frame[spec.split_key].tolist() if spec.split_key else range(len(frame))
     test = split_mask(keys, spec.test_fraction, spec.seed)
     return LocalData(
-        features=list(spec.features),
+        features=spec.inputs(),
         target=spec.target,
         train_X=X[~test],
         train_y=y[~test],
@@ -153,23 +155,7 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
-def _numeric(column: pd.Series, name: str, where: str) -> np.ndarray:
-    values = pd.to_numeric(column, errors="coerce")
-    bad = values.isna().to_numpy() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
-    if bad.any():
-        row = int(np.argmax(bad))
-        raw = column.iloc[row]
-        empty = bool(pd.isna(raw)) or str(raw).strip() == ""
-        what = "a value is missing" if empty else "a value is not a number"
-        raise ResonanceError(
-            what=f"{what} in column {name!r} at data row {row + 1}"
-            + (f" ({int(bad.sum())} such rows in all)" if bad.sum() > 1 else ""),
-            where=f"{where}: row {row + 1}, column {name!r}",
-            fix="fill or remove those rows, or leave the column out of the features / 请补全或删除该行，或不用此列",
-            code="not_numeric",
-            status=422,
-        )
-    return values.to_numpy(dtype=np.float64)
+_numeric = numeric_column  # the node's one rule for numbers, shared with the encoding
 
 
 def _target(column: pd.Series, spec: TaskSpec, where: str) -> np.ndarray:

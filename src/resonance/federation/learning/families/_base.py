@@ -42,7 +42,8 @@ class Family(ABC):
         *,
         seed: int | None = None,
     ) -> tuple[Arrays, dict[str, float]]:
-        """``spec.local_epochs`` epochs of mini-batch Adam from ``arrays`` on standardised ``X``.
+        """``spec.local_epochs`` epochs (or ``spec.local_steps`` steps) of mini-batch Adam from ``arrays`` on
+        standardised ``X``.
 
         ``global_arrays`` is the FedProx anchor (default: ``arrays``, i.e. the global model received this round).
         ``seed`` overrides ``spec.seed`` for the batch order (pass e.g. ``spec.seed + round``).
@@ -68,7 +69,7 @@ class Family(ABC):
 
     def evaluate(self, arrays: Arrays, X: np.ndarray, y: np.ndarray, spec: TaskSpec) -> dict[str, Any]:
         """Mergeable sufficient statistics of the model on (X, y) — see ``metrics`` and ``merge_evaluations``."""
-        X = check_xy(X, y, len(spec.features), "evaluate")
+        X = check_xy(X, y, spec.n_inputs, "evaluate")
         out = self.raw(arrays, X, spec.task)
         return classification_stats(out, y) if spec.task == "classification" else regression_stats(out, y)
 
@@ -130,6 +131,19 @@ def sample_weights(y: np.ndarray, spec: TaskSpec) -> np.ndarray:
     if positives == 0 or negatives == 0:
         return np.ones(len(y))
     return np.where(y == 1, len(y) / (2 * positives), len(y) / (2 * negatives))
+
+
+def round_batches(n: int, spec: TaskSpec, rng: np.random.Generator) -> list[list[np.ndarray]]:
+    """The mini-batches of one local round, grouped by pass over the rows: ``spec.local_epochs`` passes, or with
+    ``spec.local_steps`` exactly that many batches whatever ``n`` is (the last pass cut short)."""
+    if spec.local_steps is None:
+        return [batches(n, spec.batch_size, rng) for _ in range(spec.local_epochs)]
+    passes, left = [], spec.local_steps
+    while left > 0 and n > 0:
+        chunk = batches(n, spec.batch_size, rng)[:left]
+        passes.append(chunk)
+        left -= len(chunk)
+    return passes
 
 
 def batches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:

@@ -13,9 +13,9 @@ from resonance.federation.learning.families._base import (
     Adam,
     Arrays,
     Family,
-    batches,
     check_arrays,
     check_xy,
+    round_batches,
     sample_weights,
 )
 from resonance.federation.learning.spec import TaskSpec
@@ -53,7 +53,7 @@ class LinearModel(Family):
         *,
         seed: int | None = None,
     ) -> tuple[Arrays, dict[str, float]]:
-        n_features = len(spec.features)
+        n_features = spec.n_inputs
         shapes = [(n_features,), (1,)]
         params = check_arrays(arrays, shapes, f"families.{self.name}.fit")
         anchor = check_arrays(global_arrays if global_arrays is not None else arrays, shapes, "global_arrays")
@@ -64,9 +64,9 @@ class LinearModel(Family):
         optimiser = Adam(params, spec.learning_rate)
         mu = spec.proximal_mu
         steps, loss_sum = 0, 0.0
-        for _ in range(spec.local_epochs):
+        for epoch in round_batches(len(X), spec, rng):
             loss_sum, seen = 0.0, 0
-            for idx in batches(len(X), spec.batch_size, rng):
+            for idx in epoch:
                 xb, yb, wb = X[idx], y[idx], weights[idx]
                 out = xb @ params[0] + params[1][0]
                 residual, loss = self._residual(out, yb)

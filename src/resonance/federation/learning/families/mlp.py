@@ -16,7 +16,14 @@ import numpy as np
 
 from resonance.errors import ResonanceError
 from resonance.federation.learning.alignment import Standardiser
-from resonance.federation.learning.families._base import Arrays, Family, batches, check_arrays, check_xy, sample_weights
+from resonance.federation.learning.families._base import (
+    Arrays,
+    Family,
+    check_arrays,
+    check_xy,
+    round_batches,
+    sample_weights,
+)
 from resonance.federation.learning.spec import TaskSpec
 
 ONNX_OPSET = 17
@@ -107,7 +114,7 @@ class MlpFamily(Family):
         seed: int | None = None,
     ) -> tuple[Arrays, dict[str, float]]:
         torch = _torch()
-        n_features = len(spec.features)
+        n_features = spec.n_inputs
         shapes = layer_shapes(n_features, spec.hidden)
         check_arrays(arrays, shapes, "families.mlp.fit")
         anchor = [
@@ -125,9 +132,9 @@ class MlpFamily(Family):
         rng = np.random.default_rng(spec.seed if seed is None else seed)
         mu = spec.proximal_mu
         steps, loss_sum = 0, 0.0
-        for _ in range(spec.local_epochs):
+        for epoch in round_batches(len(X), spec, rng):
             loss_sum = 0.0
-            for idx in batches(len(X), spec.batch_size, rng):
+            for idx in epoch:
                 index = torch.from_numpy(idx)
                 out = module(Xt[index]).squeeze(1)
                 yb, wb = yt[index], wt[index]

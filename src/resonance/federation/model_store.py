@@ -3,7 +3,8 @@ the family allows, per-round metrics and lineage (datasets with version hashes, 
 
 Artifacts live in the space home, ``artifacts/models/<code>/<version>/``: ``model.npz`` (parameters and the
 standardiser), ``model.onnx`` (the declared features in, categories as vocabulary positions; derived features,
-indicators and the pooled standardisation inside the graph; probability of class 1 or the regression value out), ``standardiser.json``, ``result.json``.
+indicators and the pooled standardisation inside the graph; probability of class 1 or the regression value
+out), ``standardiser.json``, ``result.json``.
 """
 
 from __future__ import annotations

@@ -102,6 +102,10 @@ def test_the_matrix_covers_every_concept(api):
         "ledger",
         # where nodes connect for training: public material only, tested in tests/api/test_federation_api.py
         "federation",
+        # evaluation runs, leaderboards and data demands: tested in tests/api/test_evaluation_api.py
+        "evaluation-runs",
+        "leaderboards",
+        "demands",
     } == set(MATRIX)
 
 

@@ -22,6 +22,8 @@ import pandas as pd
 import resonance
 from resonance.errors import ResonanceError
 from resonance.evaluation import documents
+from resonance.federation.learning.encoding import raw_codes
+from resonance.federation.learning.spec import TaskSpec
 from resonance.node import catalog
 from resonance.node.home import NodeHome
 
@@ -80,7 +82,9 @@ def evaluate(home: NodeHome, assignment: dict[str, Any]) -> dict[str, Any]:
             fix="evaluate a model whose features the evaluation data holds",
             code="missing_column",
         )
-    X = _numeric(frame, features, assignment["dataset"])
+    spec = TaskSpec.model_validate(task)
+    _numeric(frame, list(spec.numeric_features), assignment["dataset"])  # refuse missing or non-numeric values
+    X = raw_codes(frame, spec)  # the exported model's input: categories as vocabulary positions
     y_true = _numeric(frame, [target], assignment["dataset"])[:, 0]
     y_score = predict(onnx, X)
     kind = task.get("task", "classification")
@@ -99,6 +103,7 @@ def evaluate(home: NodeHome, assignment: dict[str, Any]) -> dict[str, Any]:
             "rows": len(y_true),
             "metrics": metric_dicts(kind, y_true, y_score, bootstrap),
             "slices": diagnose(frame[slice_columns], y_true, y_score, kind, slice_columns, bootstrap),
+            "watched": watched(frame, y_true, y_score, kind, assignment.get("watch") or [], bootstrap),
             "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
     )
@@ -175,6 +180,36 @@ def diagnose(
         except ResonanceError:
             item["metrics"] = {}
         out.append(item)
+    return out
+
+
+def watched(
+    frame: pd.DataFrame,
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    task: str,
+    slices: list[dict[str, Any]],
+    bootstrap: int,
+) -> list[dict[str, Any]]:
+    """Metrics on slices named in advance (an earlier diagnosis), so that before and after compare on the same
+    rows; a slice with fewer than ``SUPPRESS_K`` rows here is reported as suppressed, without metrics."""
+    from resonance.evaluation.slices import Slice
+
+    out = []
+    for item in slices:
+        found = Slice.from_dict(item)
+        mask = np.asarray(found.matches(frame), dtype=bool)
+        n = int(mask.sum())
+        entry: dict[str, Any] = {"predicates": item.get("predicates", []), "condition": found.condition()}
+        if n < SUPPRESS_K:
+            entry["suppressed"] = True
+        else:
+            entry["n"] = n
+            try:
+                entry["metrics"] = metric_dicts(task, y_true[mask], y_score[mask], bootstrap)
+            except ResonanceError:
+                entry["metrics"] = {}
+        out.append(entry)
     return out
 
 

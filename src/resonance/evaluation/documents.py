@@ -58,8 +58,10 @@ def check_shape(document: Any) -> dict[str, Any]:
     for name, metric in metrics.items():
         if not isinstance(metric, dict) or not isinstance(metric.get("value"), int | float | None):
             raise _bad(f"metric {name!r} must be an object with a numeric value", f"document.metrics.{name}")
-    if not isinstance(document["slices"], list) or not all(isinstance(s, dict) for s in document["slices"]):
-        raise _bad("slices must be a list of objects", "document.slices")
+    for name in ("slices", "watched"):
+        items = document.get(name, [])
+        if not isinstance(items, list) or not all(isinstance(s, dict) for s in items):
+            raise _bad(f"{name} must be a list of objects", f"document.{name}")
     return document
 
 

@@ -51,7 +51,8 @@ def model_task(session: Session, model: m.ModelVersion) -> dict[str, Any]:
         return dict(lineage["task"])
     job = session.get(m.Job, lineage["job"]) if isinstance(lineage.get("job"), int) else None
     if job is not None and isinstance(job.spec.get("task"), dict):
-        return dict(job.spec["task"])
+        planned = (job.spec.get("plan") or {}).get("task")  # with the vocabularies the space built, if any
+        return dict(planned if isinstance(planned, dict) else job.spec["task"])
     raise ResonanceError(
         what=f"model {display_key(model)} records no task (target and features), so it cannot be evaluated",
         where="model",
@@ -71,8 +72,12 @@ def request(
     actor: str,
     bootstrap: int = DEFAULT_BOOTSTRAP,
     slice_by: list[str] | tuple[str, ...] = (),
+    watch: list[dict[str, Any]] | None = None,
 ) -> m.Job:
     """Record an evaluation of ``model`` on ``dataset`` (an evaluation dataset of ``evaluator``).
+
+    ``watch``: slices (``Slice.as_dict()``, e.g. from an earlier diagnosis) whose metrics the node reports too,
+    so that before and after can be compared on the same rows (the flywheel).
 
     Refused (nothing recorded): unknown model or dataset (404), a model without ONNX artifact or task, a dataset
     that is not an evaluation dataset, not the evaluator's, not protected, not served by an approved node, or
@@ -116,6 +121,7 @@ def request(
             "task": task,
             "bootstrap": bootstrap,
             "slice_by": list(slice_by),
+            "watch": [_watched(item, index) for index, item in enumerate(watch or [])],
             "code_version": resonance.__version__,
         },
     )
@@ -129,6 +135,14 @@ def request(
         actor=actor,
     )
     return job
+
+
+def _watched(item: dict[str, Any], index: int) -> dict[str, Any]:
+    from resonance.evaluation.slices import Slice
+
+    if not isinstance(item, dict):
+        raise ResonanceError(what="a watched slice must be an object", where=f"watch[{index}]", code="invalid_slice")
+    return Slice.from_dict(item).as_dict()
 
 
 def _check_columns(dataset: m.Dataset, task: dict[str, Any], slice_by: list[str] | tuple[str, ...]) -> None:
@@ -191,6 +205,7 @@ def next_for(session: Session, node: m.Node, space_home: Path) -> dict[str, Any]
         "task": spec["task"],
         "bootstrap": spec["bootstrap"],
         "slice_by": spec.get("slice_by", []),
+        "watch": spec.get("watch", []),
     }
 
 
@@ -346,6 +361,7 @@ def result_dict(session: Session, result: m.EvaluationResult) -> dict[str, Any]:
         "task": (result.document or {}).get("task"),
         "metrics": result.metrics,
         "slices": result.slices,
+        "watched": (result.document or {}).get("watched", []),
         "signature": result.signature,
         "signature_verified": verified(session, result),
         "evaluated_at": (result.document or {}).get("evaluated_at"),

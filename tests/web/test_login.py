@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from conftest import Site, text
 
@@ -11,14 +11,27 @@ def _cookie_header(response) -> str:  # type: ignore[no-untyped-def]
     return "; ".join(response.headers.get_list("set-cookie"))
 
 
-def test_a_page_without_login_answers_the_login_form(site: Site) -> None:
+def test_a_page_without_login_leads_to_the_login_form_and_back(site: Site) -> None:
     site.client.cookies.clear()
-    for path in ("/web/", "/web/datasets?q=轧钢", "/web/ledger", "/web/jobs/1/progress"):
+    for path in ("/web/", "/web/datasets?q=轧钢", "/web/ledger", "/web/jobs/1"):
         response = site.client.get(path)
-        assert response.status_code == 401, path
-        assert '<form method="post" action="/web/login"' in response.text
-        assert '<label for="token">API 令牌</label>' in response.text
-        assert "沙洲" not in response.text and "steel-common" not in response.text  # nothing of the page leaks
+        assert response.status_code == 303, path
+        location = urlsplit(response.headers["location"])
+        back = parse_qs(location.query)["next"][0]
+        assert location.path == "/web/login" and unquote(back) == path
+        form = site.client.get(response.headers["location"])
+        assert form.status_code == 200
+        assert '<form method="post" action="/web/login"' in form.text
+        assert '<label for="token">API 令牌</label>' in form.text
+        assert f'name="next" value="{back}"' in text(form)
+        assert "沙洲" not in form.text and "steel-common" not in form.text  # nothing of the page leaks
+
+
+def test_htmx_and_form_requests_without_login_get_401(site: Site) -> None:
+    site.client.cookies.clear()
+    partial = site.client.get("/web/jobs/1/progress", headers={"HX-Request": "true"})
+    assert partial.status_code == 401 and 'action="/web/login"' in partial.text
+    assert "rounds-done" not in partial.text
 
 
 def test_login_sets_an_httponly_cookie_and_returns_to_the_page(site: Site) -> None:
@@ -79,7 +92,7 @@ def test_logout_forgets_the_token(site: Site) -> None:
     assert response.status_code == 200
     assert "已退出登录" in response.text
     assert "Max-Age=0" in _cookie_header(response)
-    assert client.get("/web/").status_code == 401
+    assert client.get("/web/").status_code == 303  # to the login page
 
 
 def test_language_switch_is_remembered_in_a_cookie(site: Site) -> None:

@@ -1,6 +1,7 @@
 """The pages' route class: errors become HTML pages (the API's handlers answer JSON), a missing login the form.
 
-- ``LoginRequired`` → the login form, 401, with the reason the token was refused;
+- ``LoginRequired`` → a redirect to the login page (no token), or the login form, 401, with the reason the
+  token was refused;
 - ``ResonanceError`` → an error page with its status and its what / where / fix (404 for unknown ids);
 - invalid query or path parameters → a 422 page naming each bad parameter.
 """
@@ -9,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from resonance.api.errors import validation_problems
 from resonance.errors import ResonanceError
@@ -34,6 +36,15 @@ def login_page(
     if reason:  # a refused token: forget it
         response.delete_cookie(TOKEN_COOKIE, path="/")
     return response
+
+
+def needs_login(request: Request, exc: LoginRequired) -> Response:
+    """A browser asking for a page without a token goes to the login page (and comes back after); a refused
+    token, a form or an htmx request gets the login form itself, 401, with the reason."""
+    if exc.reason or request.method != "GET" or request.headers.get("hx-request") == "true":
+        return login_page(request, exc.reason, exc.fix)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/web/login?{urlencode({'next': safe_next(target)})}", status_code=303)
 
 
 def error_page(request: Request, error: ResonanceError) -> Response:
@@ -60,7 +71,7 @@ class WebRoute(APIRoute):
             try:
                 return await handler(request)
             except LoginRequired as exc:
-                return login_page(request, exc.reason, exc.fix)
+                return needs_login(request, exc)
             except ResonanceError as exc:
                 return error_page(request, exc)
             except RequestValidationError as exc:

@@ -6,9 +6,9 @@ import copy
 import json
 
 import pytest
-from conftest import card_data
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from conftest import card_data
 from resonance.agents import cards, keys
 from resonance.errors import ResonanceError
 

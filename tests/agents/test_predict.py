@@ -85,7 +85,13 @@ def test_unknown_model_and_model_without_schema(space):
         services.create(
             session,
             concept("models"),
-            {"code": "bare", "name_zh": "手工登记", "kind": "industry", "industry": "machine_tools", "developer": "model-co"},
+            {
+                "code": "bare",
+                "name_zh": "手工登记",
+                "kind": "industry",
+                "industry": "machine_tools",
+                "developer": "model-co",
+            },
         )
         assert session.query(m.ModelVersion).count() == 2
     with transaction(space.registry.sessions) as session, pytest.raises(ResonanceError) as info:

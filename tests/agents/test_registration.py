@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-from conftest import card_data
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from conftest import card_data
 from resonance.agents import cards
 from resonance.api.app import create_app
 from resonance.registry import models as m

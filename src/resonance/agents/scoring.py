@@ -9,15 +9,17 @@ The score is stored as an ``EvaluationResult`` row like a model's: ``model`` is 
 called, ``dataset`` the case file registered as an evaluation dataset (metadata only; its fingerprint is the
 file's SHA-256, its version changes when the file does), ``metrics`` = ``{"subject": "agent:CODE",
 "action_accuracy": {"value", "low", "high"}, "n_cases": N}``; the row is signed with the space key and the
-per-case outcomes go to the ledger (``agent.evaluated``). Leaderboards read it with the other results.
+per-case outcomes go to the ledger (``agent.evaluated``). ``document`` holds exactly what was signed (agent,
+model and its ONNX hash, case-file version and hash, metrics, code version, time);
+``resonance.agents.leaderboard.agent_rows`` ranks the results whose signature verifies.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import resonance
 from resonance.agents.maintenance import ACTIONS, Advice
 from resonance.errors import Problem, ResonanceError
 from resonance.registry import models as m
@@ -71,7 +74,9 @@ def load(path: Path | None = None, scenario: str = "JS-MT-01") -> Cases:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ResonanceError(what=f"the case file is not YAML: {exc}", where=str(source), fix="fix its syntax") from None
+        raise ResonanceError(
+            what=f"the case file is not YAML: {exc}", where=str(source), fix="fix its syntax"
+        ) from None
     try:
         parsed = CaseFile.model_validate(data)
     except ValidationError as exc:
@@ -183,7 +188,7 @@ def _cases_dataset(session: Session, cases: Cases, agent: m.Agent, evaluator: m.
 
 def store(session: Session, result: Score, cases: Cases, *, evaluator: str, actor: str = "space") -> m.EvaluationResult:
     """Record the score as a signed ``EvaluationResult`` (+ ledger event); returns the row."""
-    from resonance.agents import registration
+    from resonance.agents import leaderboard, registration
     from resonance.federation import model_store
     from resonance.ledger import chain
     from resonance.ledger import keys as space_keys
@@ -194,20 +199,26 @@ def store(session: Session, result: Score, cases: Cases, *, evaluator: str, acto
     model = model_store.find(session, result.model)
     dataset = _cases_dataset(session, cases, agent, org)
     metrics = result.metrics()
-    signed = {
+    document = {
         "agent": agent.code,
         "model": f"{model.code}@{model.version}",
+        "model_sha256": model.lineage.get("artifacts", {}).get("model.onnx", model.artifact_sha256 or ""),
         "dataset": f"{dataset.code}@{dataset.version}",
         "dataset_sha256": cases.sha256,
         "metrics": metrics,
+        "code_version": resonance.__version__,
+        "evaluated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    message = json.dumps(signed, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     row = m.EvaluationResult(
         model_id=model.id,
         dataset_id=dataset.id,
         evaluator_org_id=org.id,
         metrics=metrics,
-        signature=space_keys.sign(message),
+        signature=space_keys.sign(leaderboard.signed_message(document)),
+        model_sha256=document["model_sha256"],
+        dataset_fingerprint=cases.sha256,
+        code_version=resonance.__version__,
+        document=document,
     )
     session.add(row)
     session.flush()
@@ -215,7 +226,7 @@ def store(session: Session, result: Score, cases: Cases, *, evaluator: str, acto
         session,
         kind="agent.evaluated",
         subject=f"agent:{agent.code}",
-        payload={**signed, "evaluation": row.id, "outcomes": result.outcomes},
+        payload={**document, "evaluation": row.id, "outcomes": result.outcomes},
         actor=actor,
     )
     return row

@@ -45,7 +45,7 @@ def _register() -> None:
             ("ledger", ledger.app, "存证 ledger: list events, verify the hash chain and signatures"),
         ]
     )
-    from resonance.cli import demand, leaderboard
+    from resonance.cli import demand, flywheel, leaderboard
     from resonance.cli import eval as eval_cli
 
     # the routing/answering demand group replaces the generic one
@@ -55,6 +55,7 @@ def _register() -> None:
             ("eval", eval_cli.app, "评测 evaluate a model at the evaluator's node: run, status, list, protect"),
             ("leaderboard", leaderboard.app, "评测榜单 leaderboards: models ranked by signed results, ties by CIs"),
             ("demand", demand.app, "数据需求 data demands: route a diagnosis, list, show, answer, close"),
+            ("flywheel", flywheel.app, "数据飞轮 one cycle: train, evaluate, diagnose, demand, new data, retrain"),
         ]
     )
 

@@ -199,6 +199,7 @@ def as_dict(session: Session, demand: m.DataDemand) -> dict[str, Any]:
         "dataset": key(demand.dataset_id),
         "slice": (demand.slice or {}).get("description") or {"en": demand.slice_description},
         "predicates": (demand.slice or {}).get("predicates", []),
+        "slice_index": (demand.slice or {}).get("index"),
         "examples_wanted": demand.examples_wanted,
         "estimated_rows": route_info.get("estimated_rows"),
         "uncertain": route_info.get("uncertain"),

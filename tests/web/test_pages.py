@@ -280,10 +280,11 @@ def test_reports_page_and_bad_download_requests(op) -> None:  # type: ignore[no-
 
 def test_conformance_maps_seven_plus_five_functions(op) -> None:  # type: ignore[no-untyped-def]
     page = op.get("/web/conformance")
-    assert len(rows(page.text, "tc609-platform")) == 7
-    assert len(rows(page.text, "tc609-connector")) == 5
-    assert "国际空间互通网关" in page.text and "不适用" in page.text
-    assert "resonance.policy.enforce" in page.text
+    platform = rows(page.text, "tc609-service_platform")
+    assert len(platform) == 7 and len(rows(page.text, "tc609-access_connector")) == 5
+    gateway = next(r for r in platform if "国际空间互通网关" in r)
+    assert "不适用" in gateway
+    assert "resonance.tokens" in platform[0] and "/web/login" in platform[0]
 
 
 def test_static_assets_are_bundled(op) -> None:  # type: ignore[no-untyped-def]
@@ -294,3 +295,15 @@ def test_static_assets_are_bundled(op) -> None:  # type: ignore[no-untyped-def]
     assert op.get("/web/static/app.css").status_code == 200
     for path in ("/web/", "/web/datasets/ai4i-l", "/web/jobs/1"):
         assert not re.search(r'(src|href)="(https?:)?//', op.get(path).text), path  # no CDN, no external asset
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("docx", "docx"), ("xlsx", "xlsx"), ("markdown", "md")])
+def test_reports_download_in_each_format(op, fmt: str, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    params = {"entity": "jiangsu", "kind": "phase", "lang": "zh", "format": fmt}
+    response = op.get("/web/reports/download", params=params)
+    assert response.status_code == 200
+    assert f'filename="jiangsu-phase-zh.{suffix}"' in response.headers["content-disposition"]
+    if fmt == "markdown":
+        assert "江苏省" in response.content.decode("utf-8")
+    else:
+        assert response.content[:2] == b"PK"  # DOCX and XLSX are zip files

@@ -64,7 +64,7 @@ def overview(request: Request, session: SessionDep, principal: PrincipalDep, lan
     today = date.today()
     entities = rules.progress(session, lang=lang, today=today)
     own = principal.entity_code
-    entities.sort(key=lambda e: (e.code != own, e.kind, e.code))  # an authority sees its own entity first
+    entities.sort(key=lambda e: (e.code != own, e.kind != "province", e.code))  # its own entity first, then provinces
     return render(
         request,
         "overview.html",

@@ -178,10 +178,10 @@ def check_inputs(task: str, y_true: Any, y_score: Any) -> tuple[np.ndarray, np.n
         bad = ~np.isin(truth, (0.0, 1.0))
         if bad.any():
             raise ResonanceError(
-                what=f"classification labels must be 0 or 1; {int(bad.sum())} rows hold other values",
+                what=f"classification labels must be 0 or 1; {int(bad.sum())} rows hold other values"
+                f" (the first: {truth[bad][0].item()!r})",
                 where="y_true",
                 fix="encode the positive class as 1 and every other as 0",
-                value=truth[bad][0].item(),
                 code="invalid_metric_input",
             )
     return truth, score

@@ -136,3 +136,12 @@ def test_english_plan_has_the_plan_outline(built: Any) -> None:
     assert industries[1] == ["Steel", "2/5", "1/1", "1/30", "1/1"]
     task1 = next(t for t in tables if t[0] == ["Item", "Content"] and "Yong Steel" in t[3][1])
     assert task1[3][1] == "Yong Steel, Zhijiang Models"  # responsible: owners of common datasets, model developers
+
+
+def test_data_security_section_reports_grades_and_the_ledger(built: Any) -> None:
+    doc = Document(str(built.phase.docx))
+    texts = [p.text for p in doc.paragraphs]
+    start = texts.index("五、数据安全情况")
+    paragraph = texts[start + 1]
+    assert paragraph.startswith("数据集分级：一般 4、重要 0、核心 0（个）")
+    assert "存证账本共 1 条事件，哈希链与签名校验通过" in paragraph

@@ -120,3 +120,12 @@ def test_builds_on_sqlite_and_postgresql(registry: Any, tmp_path: Path) -> None:
     spaces = list(load_workbook(files.xlsx)["Spaces"].iter_rows(values_only=True))
     space = dict(zip(spaces[0], spaces[1], strict=True))
     assert space["Members"] == "Yong Steel (Provider)" and space["Operator type"] == "Neutral third-party institution"
+
+
+def test_a_tampered_ledger_is_reported(world: Any, out: Path) -> None:
+    with transaction(world.sessions) as session:
+        event = session.scalars(select(m.LedgerEvent)).one()
+        event.payload = '{"rows":999}'  # edited after it was written
+    files = _build(world, "phase", "zj", "zh", out)
+    text = files.markdown.read_text("utf-8")
+    assert "存证账本共 1 条事件，校验未通过" in text

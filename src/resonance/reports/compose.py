@@ -371,8 +371,13 @@ def _data_security(ctx: Context, block: Block) -> Content:
         f"{label('sensitivity_level', key, ctx.lang)} {facts.sensitivity.get(key, 0)}"
         for key in ("general", "important", "core")
     )
-    if facts.ledger_ok is None:
+    if facts.ledger_ok is None and not facts.ledger_events:
         ledger = ctx.t("存证账本暂无事件", "the ledger holds no event yet")
+    elif facts.ledger_ok is None:
+        ledger = ctx.t(
+            f"存证账本共 {facts.ledger_events} 条事件（本机无空间密钥，未校验）",
+            f"the ledger holds {facts.ledger_events} events (not verified: no space key on this machine)",
+        )
     elif facts.ledger_ok:
         ledger = ctx.t(
             f"存证账本共 {facts.ledger_events} 条事件，哈希链与签名校验通过",

@@ -11,6 +11,8 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from resonance.ledger import chain
+from resonance.ledger import keys as space_keys
 from resonance.registry import models as m
 from resonance.registry.rules import EntityProgress, default_rules, progress
 from resonance.registry.vocabularies import label
@@ -34,7 +36,7 @@ class Facts:
     data_demands: int = 0
     sensitivity: Counter[str] = field(default_factory=Counter)
     ledger_events: int = 0
-    ledger_ok: bool | None = None  # None: the ledger is empty, nothing to verify
+    ledger_ok: bool | None = None  # None: nothing to verify, or no space key on this machine to verify with
 
     @property
     def zh(self) -> bool:
@@ -99,9 +101,8 @@ def gather(
     )
     events = session.scalar(select(func.count()).select_from(m.LedgerEvent)) or 0
     ledger_ok = None
-    if events:
-        from resonance.ledger import chain  # only when there is something to verify (it needs the space key)
-
+    # verify only what can be verified here: verifying without the space key would create a new key (and fail)
+    if events and space_keys.space_key_path().is_file():
         ledger_ok = chain.verify(session).ok
     return Facts(
         entity=entity,

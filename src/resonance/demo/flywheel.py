@@ -98,7 +98,21 @@ def job_spec(rounds: int) -> Any:
     )
 
 
-def _evaluate(world: Any, model: str, watch: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _agent(home: Path, node_home: NodeHome) -> subprocess.Popen[bytes]:
+    """The evaluator's node agent (`resonance node serve`), a real process that fetches and runs evaluations.
+
+    It runs only while an evaluation is pending: its signed requests write to the registry (last seen), and
+    the training run's start (``federation.execution.run``) holds a SQLite read transaction that cannot become
+    a write once another process wrote meanwhile (SQLite WAL: "database is locked")."""
+    with (home / "evaluator-node.log").open("ab") as log:
+        return subprocess.Popen(
+            [str(Path(sys.executable).with_name("resonance")), "node", "serve", "--home", str(node_home.path),
+             "--interval", "1", "--no-federation"],
+            stdout=log, stderr=subprocess.STDOUT, env={**os.environ}, start_new_session=True,
+        )  # fmt: skip
+
+
+def _evaluate(world: Any, node_home: NodeHome, model: str, watch: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     from resonance.evaluation import runs
     from resonance.registry.db import transaction
 
@@ -113,7 +127,12 @@ def _evaluate(world: Any, model: str, watch: list[dict[str, Any]] | None = None)
             watch=watch,
         )
         job_id = job.id
-    outcome = runs.wait(world.sessions, job_id, timeout=600)
+    agent = _agent(world.home, node_home)
+    try:
+        outcome = runs.wait(world.sessions, job_id, timeout=600)
+    finally:
+        agent.terminate()
+        agent.wait(timeout=30)
     if outcome["status"] != "completed":
         from resonance.errors import ResonanceError
 
@@ -141,7 +160,6 @@ def run_flywheel(
 
     started = time.perf_counter()
     evaluation, first, full_l = tables()
-    agent: subprocess.Popen[bytes] | None = None
     with worlds.space_home(home):
         step("space: registry, REST API and TLS SuperLink")
         world = worlds.create(home)
@@ -175,30 +193,13 @@ def run_flywheel(
             evaluator_home = world.nodes.pop(EVALUATOR)  # an evaluator trains nothing: no SuperNode
             with transaction(world.sessions) as session:
                 eval_datasets.protect(session, EVAL_DATASET, actor=f"{EVALUATOR} (demo)")
-            log = (home / "evaluator-node.log").open("ab")
-            agent = subprocess.Popen(
-                [
-                    str(Path(sys.executable).with_name("resonance")),
-                    "node",
-                    "serve",
-                    "--home",
-                    str(evaluator_home.path),
-                    "--interval",
-                    "1",
-                    "--no-federation",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ},
-                start_new_session=True,
-            )
             for _, org in ENTERPRISES:
                 worlds.negotiate(world, org, max_rounds=10 * rounds + 100)
             worlds.start_nodes(world)
             step(f"train: {rounds} federated rounds")
             trained = worlds.train(world, job_spec(rounds), on_event=on_event)
             step(f"evaluate {trained['model']} at the evaluator's node; diagnose slices there")
-            before = _evaluate(world, trained["model"])["result"]
+            before = _evaluate(world, evaluator_home, trained["model"])["result"]
             with transaction(world.sessions) as session:
                 demands = [
                     data_demands.as_dict(session, d)
@@ -232,7 +233,7 @@ def run_flywheel(
             step(f"retrain: {rounds} federated rounds with the new version")
             retrained = worlds.train(world, job_spec(rounds), on_event=on_event)
             step(f"evaluate {retrained['model']} again, on the same slice")
-            after = _evaluate(world, retrained["model"], watch=[target] if target else None)["result"]
+            after = _evaluate(world, evaluator_home, retrained["model"], watch=[target] if target else None)["result"]
             with transaction(world.sessions) as session:
                 for demand_id in answered:
                     data_demands.close(
@@ -243,9 +244,6 @@ def run_flywheel(
                 )
                 result = flywheel.as_dict(record)
         finally:
-            if agent is not None and agent.poll() is None:
-                agent.terminate()
-                agent.wait(timeout=30)
             world.close()
     return {**result, "home": str(home), "database": world.database_url}
 

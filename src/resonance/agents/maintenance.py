@@ -263,6 +263,19 @@ async def diagnose(client: Any, model: str, values: Any) -> Advice:
     schema = await call(client, "model_schema", {"model": model})
     features = [f["name"] for f in schema["features"]]
     means = {f["name"]: f.get("training_mean") for f in schema["features"]}
+    problems = [Problem(what=f"missing sensor {name!r}", where="reading") for name in features if name not in reading]
+    problems += [
+        Problem(what=f"unknown field {name!r}", where=f"reading.{name}") for name in reading if name not in means
+    ]
+    if problems:
+        raise ResonanceError(
+            what=f"the reading does not fit model {schema['model']}",
+            where="reading",
+            fix=f"give exactly: {', '.join(features)}",
+            code="invalid_input",
+            status=422,
+            problems=problems,
+        )
     occluded = []
     for name in features:
         if means.get(name) is None:
@@ -291,4 +304,25 @@ async def diagnose_many(connect: Connect, model: str, readings: list[Any]) -> li
 
 
 def diagnose_sync(connect: Connect, model: str, values: Any) -> Advice:
-    return anyio.run(diagnose_many, connect, model, [values])[0]
+    return run_sync(connect, model, [values])[0]
+
+
+def run_sync(connect: Connect, model: str, readings: list[Any]) -> list[Advice]:
+    """``diagnose_many`` from synchronous code; a ResonanceError raised inside the MCP client's task groups
+    comes out as itself, not wrapped in exception groups."""
+    try:
+        return anyio.run(diagnose_many, connect, model, readings)
+    except BaseExceptionGroup as group:
+        found = _first_error(group)
+        if found is None:
+            raise
+        raise found from None
+
+
+def _first_error(group: BaseExceptionGroup) -> ResonanceError | None:
+    for exc in group.exceptions:
+        if isinstance(exc, ResonanceError):
+            return exc
+        if isinstance(exc, BaseExceptionGroup) and (found := _first_error(exc)) is not None:
+            return found
+    return None

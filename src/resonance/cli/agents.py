@@ -220,3 +220,38 @@ def diagnose_command(
         print_json(advice.as_dict())
     else:
         console.print(advice.text(lang), highlight=False)
+
+
+@app.command("demo")
+@handle_errors
+def demo_command(
+    home: Path | None = typer.Option(
+        None, "--home", help="a demo space built by `resonance demo` (default: <home>/demo)"
+    ),
+    model: str = typer.Option("mt-failure", "--model", help="the model version the agent uses"),
+    lang: str = typer.Option("zh", "--lang", help="zh or en"),
+    json_out: bool = JSON_OPTION,
+) -> None:
+    """The demo's agent act on a demo space: register the signed agent, serve MCP, diagnose, score."""
+    from resonance.demo.agent import run_agent
+    from resonance.demo.world import space_home
+    from resonance.settings import get_settings
+
+    home = home or get_settings().home / "demo"
+    database = home / "registry.sqlite"
+    if not database.is_file():
+        raise ResonanceError(
+            what=f"no demo space at {home}", where="--home", fix="build one with `resonance demo` first"
+        )
+    with space_home(home):
+        summary = run_agent(home, f"sqlite:///{database}", model=model, step=lambda s: console.print(f"▸ {s}"))
+    if json_out:
+        print_json(summary)
+        return
+    for example in summary["examples"]:
+        console.print(f"{example['case']}: {example['text_' + ('zh' if lang == 'zh' else 'en')]}", highlight=False)
+    score = summary["score"]["action_accuracy"]
+    console.print(
+        f"agent {summary['agent']} on {summary['score']['n_cases']} scenario cases: action accuracy "
+        f"{score['value']:.2f} (95% CI {score['low']:.2f}–{score['high']:.2f}), evaluation {summary['evaluation']}"
+    )

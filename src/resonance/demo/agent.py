@@ -6,6 +6,8 @@ model-co's home, ``<home>/orgs/model-co/agents/…``), the space's MCP server st
 (streamable HTTP on 127.0.0.1), the agent diagnoses example readings by calling the federated model through
 a real MCP client session, and it is scored on the scenario's test cases; the score is stored as a signed
 evaluation result, so it shows on the leaderboard. Every process it starts is stopped before it returns.
+Call it with this process's settings pointed at the space home (``demo.world.space_home(home)``): the ledger
+events and the result are signed with that space's key.
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ def run_agent(
     step: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Register, serve, diagnose, score; returns a JSON-able summary (see the module docstring)."""
-    import anyio
     from sqlalchemy import select
 
     from resonance import tokens
@@ -73,7 +74,7 @@ def run_agent(
             cases = scoring.load(scenario="JS-MT-01")
             readings = [c.reading for c in cases.cases]
             connect = maintenance.http_connection(server.url, secret)
-            advices = anyio.run(maintenance.diagnose_many, connect, version, readings)
+            advices = maintenance.run_sync(connect, version, readings)
         finally:
             server.stop()
         result = scoring.score(AGENT, cases, advices)

@@ -58,7 +58,7 @@ class Route:
 def examples_wanted(found: Slice, *, minimum: int = 30) -> int:
     """How many more examples of the slice to ask for: ``n·(error_ratio − 1)``, at least ``minimum``."""
     ratio = found.error_ratio if math.isfinite(found.error_ratio) else 1.0
-    return max(int(minimum), math.ceil(found.n * max(0.0, ratio - 1.0)))
+    return max(int(minimum), math.ceil(round(found.n * max(0.0, ratio - 1.0), 9)))  # 100·(1.1−1) is 10, not 11
 
 
 def _refuse(what: str, where: str, fix: str) -> ResonanceError:

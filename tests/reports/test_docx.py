@@ -132,6 +132,8 @@ def test_english_plan_has_the_plan_outline(built: Any) -> None:
     targets = next(t for t in tables if t[0] == ["Task", "Requirement", "Target", "Current", "Due"])
     common = next(r for r in targets if r[1] == "At least 5 high-quality common industry datasets per industry")
     assert common[2] == "≥ 5" and common[3] == "Steel 2; Industrial machine tools 0"
+    per_scenario = next(r for r in targets if r[1] == "At least 1 specialised industry dataset per scenario")
+    assert per_scenario[3] == "1 of 1 scenarios meet it"  # rules per scenario are summed up, not listed
     industries = next(t for t in tables if t[0][0] == "Key industry")
     assert industries[1] == ["Steel", "2/5", "1/1", "1/30", "1/1"]
     task1 = next(t for t in tables if t[0] == ["Item", "Content"] and "Yong Steel" in t[3][1])

@@ -132,3 +132,17 @@ def test_tc609_map_has_the_standard_functions() -> None:
                 assert importlib.util.find_spec(module) is not None, f"{fn.key}: {module} does not exist"
             if fn.status != "not_applicable":
                 assert fn.modules, f"{fn.key} names no module"
+
+
+def test_docx_limit_keeps_long_lists_in_the_xlsx(world: Any, override: Path, tmp_path: Path) -> None:
+    text = _packaged("lists.yaml").replace("docx_limit: 300", "docx_limit: 1")
+    (override / "lists.yaml").write_text(text, encoding="utf-8")
+    with transaction(world.sessions) as session:
+        files = build(session, "phase", "zj", "zh", tmp_path / "out", today=TODAY)
+    doc = Document(str(files.docx))
+    datasets = next(t for t in doc.tables if t.rows[0].cells[0].text == "名称" and len(t.rows[0].cells) == 7)
+    assert len(datasets.rows) == 2  # header + the first row
+    assert "（以上列出前 1 项，其余 3 项见表格文件“数据集”工作表）" in [p.text for p in doc.paragraphs]
+    from openpyxl import load_workbook
+
+    assert load_workbook(files.xlsx)["数据集"].max_row == 5  # header + all four

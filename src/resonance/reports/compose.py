@@ -79,7 +79,16 @@ def rule_groups(ctx: Context, task: str | None = None, *, with_reports: bool = F
     return list(groups.values())
 
 
+_MANY = {"scenario": ("个场景", "scenarios"), "model": ("个模型", "models"), "agent": ("个智能体", "agents")}
+
+
 def _scope_detail(ctx: Context, group: RuleGroup) -> str:
+    """The current figure per scope (entity, industry) or, for rules checked per scenario/model/agent, how many
+    of them meet it: a province may have hundreds of scenarios."""
+    scope = group.checks[0].scope
+    if scope in _MANY:
+        zh, en = _MANY[scope]
+        return ctx.t(f"{len(group.checks)}{zh}中{group.met}个达标", f"{group.met} of {len(group.checks)} {en} meet it")
     parts = [f"{c.scope_name} {c.current}" for c in group.checks[:DETAIL_LIMIT]]
     more = len(group.checks) - DETAIL_LIMIT
     if more > 0:
@@ -523,12 +532,24 @@ def _table(
     return Table(key=key, title=title if caption else "", headers=headers, rows=shown, widths=widths or [], empty=empty)
 
 
+def _list_blocks(ctx: Context, spec: ListSpec) -> Content:
+    table = _list_table(ctx, spec)
+    more = len(table.sheet_rows) - len(table.rows) if not table.empty else 0
+    if more <= 0:
+        return [table]
+    note = ctx.t(
+        f"（以上列出前 {len(table.rows)} 项，其余 {more} 项见表格文件“{table.sheet}”工作表）",
+        f"(the first {len(table.rows)} rows; {more} more in the XLSX sheet “{table.sheet}”)",
+    )
+    return [table, Paragraph(note, note=True)]
+
+
 def _list_table(ctx: Context, spec: ListSpec) -> Table:
     lang = ctx.lang
     chosen = select_rows(spec, ctx.facts.rows[spec.source])
     docx_columns = spec.docx_columns()
     headers = [c.zh if lang == "zh" else c.en for c in docx_columns]
-    rows = [[row.fields.get(c.field, "") for c in docx_columns] for row in chosen]
+    rows = [[row.fields.get(c.field, "") for c in docx_columns] for row in chosen[: ctx.lists.docx_limit]]
     sheet_headers = [c.zh if lang == "zh" else c.en for c in spec.columns]
     sheet_rows = [[row.fields.get(c.field, "") for c in spec.columns] for row in chosen]
     links = [
@@ -618,7 +639,7 @@ def compose(ctx: Context) -> Document:
             elif block.bullets is not None:
                 blocks.append(Bullets([_fill(item.get(ctx.lang), ctx) for item in block.bullets]))
             elif block.list_ is not None:
-                blocks.append(_list_table(ctx, ctx.lists.get(block.list_)))
+                blocks.extend(_list_blocks(ctx, ctx.lists.get(block.list_)))
             elif block.generate is not None:
                 blocks.extend(GENERATORS[block.generate].build(ctx, block))
         sections.append(Section(section.id, section.level, section.title.get(ctx.lang), blocks))

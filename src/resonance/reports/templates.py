@@ -109,6 +109,7 @@ class ListSpec(_Strict):
 class ListsFile(_Strict):
     version: Literal[1]
     evidence_link: str = ""
+    docx_limit: int = Field(default=300, ge=1)  # rows per list in the DOCX and Markdown; the XLSX has them all
     lists: list[ListSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

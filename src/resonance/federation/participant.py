@@ -97,7 +97,10 @@ class Participant:
         family = get_family(spec)
         started = time.perf_counter()
         evaluation = family.evaluate(arrays, standardiser.apply(data.test_X), data.test_y, spec)
-        seed = spec.seed + 1000 * (zlib.crc32(self.node_id.encode()) % 1000) + round_number
+        # the batch order depends on the dataset, not on the node's random id: the same job gives the same model
+        assignment = self.assignment
+        key = f"{assignment.dataset}@{assignment.version}" if assignment else self.node_id
+        seed = spec.seed + 1000 * (zlib.crc32(key.encode()) % 1000) + round_number
         new_arrays, fit_metrics = family.fit(
             [a.copy() for a in arrays], standardiser.apply(data.train_X), data.train_y, spec, seed=seed
         )

@@ -40,7 +40,8 @@ def ai4i_files(world: worlds.World) -> dict[str, Path]:
 
 def add_ai4i_nodes(world: worlds.World, count: int) -> list[str]:
     """``count`` more enterprises holding the L, M, H rows again (SuperNodes for SecAgg+ with six nodes);
-    their datasets get their own codes; no contracts (only the bare app runs on them). Returns their orgs."""
+    their datasets get their own codes and contracts for JS-MT-01 (our SecAgg+ job runs on them too). Returns
+    their orgs."""
     added = []
     for i in range(count):
         product_type = ENTERPRISES[i % len(ENTERPRISES)][0]
@@ -54,6 +55,7 @@ def add_ai4i_nodes(world: worlds.World, count: int) -> list[str]:
 
         register_org(world, org, f"示例机床企业 {org}")
         worlds.join(world, product_type, org, prepare=prepare)
+        worlds.negotiate(world, org)
         added.append(org)
     worlds.start_nodes(world)
     return added
@@ -100,8 +102,10 @@ def register_org(world: worlds.World, code: str, name_zh: str) -> None:
         services.create(session, CONCEPTS["organisations"], payload, where=f"benchmark organisation {code}")
 
 
-def job_spec(world: worlds.World, orgs: list[str], preset_name: str, rounds: int, name: str) -> Any:
-    """A job over the datasets of ``orgs`` with the preset's task and strategy."""
+def job_spec(
+    world: worlds.World, orgs: list[str], preset_name: str, rounds: int, name: str, *, secagg: bool = False
+) -> Any:
+    """A job over the datasets of ``orgs`` with the preset's task and strategy (SecAgg+ when ``secagg``)."""
     from resonance.demo.run import JOB_MODEL
     from resonance.federation.jobspec import parse_job
     from resonance.federation.learning.presets import preset
@@ -120,20 +124,26 @@ def job_spec(world: worlds.World, orgs: list[str], preset_name: str, rounds: int
                 "min_nodes": 2,
                 "strategy": chosen["strategy"],
                 "round_timeout": ROUND_TIMEOUT_S,
+                "secagg": secagg,
             },
         },
         where=f"benchmark job {name}",
     )
 
 
-def references(files: dict[str, Path], task: dict[str, Any], rounds: int) -> dict[str, Any]:
+def references(
+    files: dict[str, Path], task: dict[str, Any], rounds: int, world: worlds.World | None = None
+) -> dict[str, Any]:
     """Centralized and each local-only model on the nodes' own CSVs (so the test rows are the job's), scored on
-    the pooled test set: ``{"centralized": metrics, "local": {org: metrics}}``."""
+    the pooled test set: ``{"centralized": metrics, "local": {org: metrics}}``. Categorical vocabularies are
+    built from ``world``'s published profiles, as the space builds them for the job."""
+    from resonance.demo.run import published_profiles
     from resonance.federation.learning import baselines
     from resonance.federation.learning.data import load_local
+    from resonance.federation.learning.encoding import with_vocabularies
     from resonance.federation.learning.spec import TaskSpec
 
-    spec = TaskSpec.model_validate(task)
+    spec = TaskSpec.model_validate(with_vocabularies(task, published_profiles(world) if world else []))
     parts = [load_local(path, spec, name=org) for org, path in files.items()]
     central = baselines.centralized(parts, spec, rounds)
     alone = baselines.local_only(parts, spec, rounds)

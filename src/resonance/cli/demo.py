@@ -20,13 +20,15 @@ app = typer.Typer()
 @handle_errors
 def demo(
     home: Path | None = typer.Option(None, help="where to build the demo space (default: <RESONANCE_HOME>/demo)"),
-    rounds: int = typer.Option(10, min=1, max=200, help="federated training rounds"),
+    rounds: int | None = typer.Option(None, min=1, max=200, help="federated training rounds (default: the preset's)"),
     json_out: bool = typer.Option(False, "--json", help="end with one JSON object instead of tables"),
     lang: str = typer.Option("zh", help="zh or en"),
 ) -> None:
     """Run the end-to-end demo in a fresh space (its own SQLite registry, processes stopped at the end)."""
-    from resonance.demo.run import run_demo
+    from resonance.demo.run import DEMO_PRESET, run_demo
+    from resonance.federation.learning.presets import preset
 
+    rounds = rounds or preset(DEMO_PRESET)["rounds"]
     home = home or get_settings().home / "demo"
     if home.exists():
         shutil.rmtree(home)

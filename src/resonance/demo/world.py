@@ -217,18 +217,29 @@ def negotiate(
     return contract_id
 
 
-def start_nodes(world: World, timeout: float = 120) -> None:
+def start_nodes(world: World, timeout: float = 120, *, wait: bool = True) -> None:
     """Each enterprise's SuperNode, authenticated by its key, connects out to the SuperLink over TLS.
 
-    A SuperNode whose previous session the SuperLink still holds is refused activation and exits; it is started
-    again until the SuperLink lets it in (or ``timeout``)."""
+    With ``wait=False`` the processes are started and the call returns at once (the demo negotiates contracts
+    meanwhile); ``wait_nodes`` then waits until all are online."""
+    assert world.link is not None
+    for home in world.nodes.values():
+        if supernode.running(home.path) is None:
+            supernode.start(home.path, world.link.address, world.ca)
+    if wait:
+        wait_nodes(world, timeout)
+
+
+def wait_nodes(world: World, timeout: float = 120, poll: float = 0.25) -> None:
+    """Until every node's SuperNode is online at the SuperLink. A SuperNode whose previous session the SuperLink
+    still holds is refused activation and exits; it is started again until the SuperLink lets it in (or
+    ``timeout``)."""
     assert world.link is not None
     deadline = time.monotonic() + timeout
     while True:
         for home in world.nodes.values():
             if supernode.running(home.path) is None:
                 supernode.start(home.path, world.link.address, world.ca)
-        time.sleep(1.0)
         alive = all(supernode.running(home.path) is not None for home in world.nodes.values())
         if alive and len(online(world)) >= len(world.nodes):
             return
@@ -238,6 +249,7 @@ def start_nodes(world: World, timeout: float = 120) -> None:
                 where=str(world.home / "federation" / "superlink.log"),
                 fix="read the SuperLink and SuperNode logs",
             )
+        time.sleep(poll)
 
 
 def online(world: World) -> list[str]:

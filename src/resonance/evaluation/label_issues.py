@@ -210,19 +210,23 @@ def find_label_issues(
     folds: int = 5,
     seed: int = 0,
     model: Any = None,
+    threads: int | None = None,
 ) -> LabelIssueReport:
     """The rows of ``frame`` whose ``label`` looks wrong, most doubtful first (cleanlab, out-of-sample).
 
     ``features``: the columns the model learns from (text columns are one-hot encoded). ``model``: any
-    scikit-learn classifier with ``predict_proba`` (default gradient-boosted trees). Refused: a missing column,
+    scikit-learn classifier with ``predict_proba`` (default gradient-boosted trees). ``threads``: the most
+    threads its native code may use (None: all cores). Refused: a missing column,
     missing labels, a single class, a class with fewer rows than ``folds``, duplicate or missing ids."""
     from cleanlab.filter import find_label_issues as cleanlab_find
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
+    from threadpoolctl import threadpool_limits
 
     x, labels, classes, ids = _prepare(frame, label, features, id_column, folds)
     estimator = model if model is not None else _default_model(seed)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    probabilities = cross_val_predict(estimator, x, labels, cv=splitter, method="predict_proba")
+    with threadpool_limits(limits=threads):  # None: no limit; on a shared machine, fewer threads run faster
+        probabilities = cross_val_predict(estimator, x, labels, cv=splitter, method="predict_proba")
     ranked = cleanlab_find(labels=labels, pred_probs=probabilities, return_indices_ranked_by="self_confidence")
     suggested = probabilities.argmax(axis=1)
     issues = [
@@ -230,7 +234,7 @@ def find_label_issues(
             row_id=_plain(ids[i]),
             given=_plain(classes[labels[i]]),
             suggested=_plain(classes[suggested[i]]),
-            given_probability=float(probabilities[i, labels[i]]),
+            given_probability=round(float(probabilities[i, labels[i]]), 6),  # as saved: a reload compares equal
         )
         for i in ranked
         if suggested[i] != labels[i]

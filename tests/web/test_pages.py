@@ -44,6 +44,17 @@ def test_overview_shows_counts_deadlines_and_progress(site: Site, op) -> None:  
     assert '<a class="skip" href="#main">跳到正文</a>' in page.text and '<main id="main"' in page.text
 
 
+def test_overview_loads_an_entitys_rules_when_opened(op) -> None:  # type: ignore[no-untyped-def]
+    page = op.get("/web/")
+    assert 'hx-get="/web/progress/baowu-demo" hx-trigger="toggle from:closest details once"' in page.text
+    partial = op.get("/web/progress/baowu-demo", headers={"HX-Request": "true"})
+    assert partial.status_code == 200 and "<html" not in partial.text
+    table = rows(partial.text)
+    assert len(table) == 9 and any("中央企业选定重点行业不少于1个" in r for r in table)
+    unknown = op.get("/web/progress/atlantis")
+    assert unknown.status_code == 404 and "no action entity with id or code 'atlantis'" in text(unknown)
+
+
 def test_industries_lists_the_twenty_with_counts(op) -> None:  # type: ignore[no-untyped-def]
     page = op.get("/web/industries")
     body = rows(page.text, "industries")

@@ -81,6 +81,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "message": ("说明", "Detail"),
     "deadline": ("截止", "Deadline"),
     "details": ("明细", "Details"),
+    "loading": ("展开后加载…", "Loaded when opened…"),
     "no_entities": ("尚未登记行动主体。", "No action entity is registered yet."),
     "state_met": ("已达标", "met"),
     "state_unmet": ("未达标", "unmet"),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from resonance.api.deps import SessionDep
 from resonance.registry import models as m
 from resonance.registry import rules
+from resonance.web import progress
 from resonance.web.auth import LangDep, PrincipalDep
 from resonance.web.messages import Lang
 from resonance.web.pages import page_router
@@ -62,9 +63,10 @@ def bare() -> Response:
 @router.get("/")
 def overview(request: Request, session: SessionDep, principal: PrincipalDep, lang: LangDep) -> Response:
     today = date.today()
-    entities = rules.progress(session, lang=lang, today=today)
     own = principal.entity_code
-    entities.sort(key=lambda e: (e.code != own, e.kind != "province", e.code))  # its own entity first, then provinces
+    entities = sorted(  # its own entity first (an authority's), then provinces
+        progress.all_progress(session, lang, today), key=lambda e: (e.code != own, e.kind != "province", e.code)
+    )
     return render(
         request,
         "overview.html",
@@ -73,3 +75,10 @@ def overview(request: Request, session: SessionDep, principal: PrincipalDep, lan
         entities=entities,
         today=today,
     )
+
+
+@router.get("/progress/{code}")
+def entity_rules(request: Request, code: str, session: SessionDep, principal: PrincipalDep, lang: LangDep) -> Response:
+    """One entity's rule-by-rule table (the overview loads it when its row is opened)."""
+    entry = progress.entity_progress(session, code, lang, date.today())
+    return render(request, "partials/entity_rules.html", e=entry)

@@ -355,7 +355,8 @@ def _settled(previous: Mapping[Hashable, float], current: Mapping[Hashable, floa
 
 
 def spearman(a: Contribution | Mapping[Hashable, float], b: Contribution | Mapping[Hashable, float]) -> float:
-    """Spearman rank correlation of two estimates over the same players (ties get average ranks)."""
+    """Spearman rank correlation of two estimates over the same players (ties, to 12 decimals, get average
+    ranks)."""
     from scipy.stats import spearmanr
 
     left = a.values if isinstance(a, Contribution) else a
@@ -368,4 +369,7 @@ def spearman(a: Contribution | Mapping[Hashable, float], b: Contribution | Mappi
             code="invalid_players",
         )
     keys = sorted(left, key=str)
-    return float(spearmanr([left[k] for k in keys], [right[k] for k in keys]).statistic)
+    # values equal up to float noise (two players with the same data) are ties, ranked together
+    first = np.round([left[k] for k in keys], 12)
+    second = np.round([right[k] for k in keys], 12)
+    return float(spearmanr(first, second).statistic)

@@ -42,8 +42,11 @@ class Game:
     lr: float = 0.5
 
 
-def ai4i_game(seed: int = 0) -> Game:
-    """The five providers and the test set (features standardised on the pooled training rows)."""
+def ai4i_game(seed: int = 0, sizes: dict[str, int] | None = None) -> Game:
+    """The providers and the test set (features standardised on the pooled training rows).
+
+    ``sizes``: other providers than ``SIZES`` (name → rows; the one named "noisy" gets flipped labels, and
+    "copy-b" always copies "clean-b"); at most 8,000 rows in all."""
     frame = ai4i_frame()
     rng = np.random.default_rng(seed)
     x = frame[AI4I_FEATURES].to_numpy(np.float64)
@@ -59,7 +62,7 @@ def ai4i_game(seed: int = 0) -> Game:
     x = (x - mean) / std
     providers: dict[Hashable, tuple[np.ndarray, np.ndarray]] = {}
     start = 0
-    for name, size in SIZES.items():
+    for name, size in (sizes or SIZES).items():
         rows = rest[start : start + size]
         start += size
         labels = y[rows].copy()

@@ -233,11 +233,11 @@ def _classification(
     distinct, group = np.unique(score, return_inverse=True)
     cells = 2 * len(distinct)
     label = truth.astype(np.int64)
-    key = group * 2 + label
+    key = label * len(distinct) + group  # label-major: each replicate's negatives, then positives, contiguous
     split = int(np.searchsorted(distinct, threshold, side="left"))
-    full = np.bincount(key, minlength=cells).reshape(1, -1, 2)
+    full = np.bincount(key, minlength=cells).reshape(1, 2, -1)
     point = {
-        k: float(v[0]) for k, v in _classification_from_counts(full[..., 1], full[..., 0], split, precision_at).items()
+        k: float(v[0]) for k, v in _classification_from_counts(full[:, 1], full[:, 0], split, precision_at).items()
     }
     draws: dict[str, list[np.ndarray]] = {k: [] for k in point}
     n = len(truth)
@@ -247,8 +247,8 @@ def _classification(
         size = min(block, bootstrap - done)
         rows = rng.integers(0, n, size=(size, n))
         offsets = (np.arange(size, dtype=np.int64) * cells)[:, None]
-        counts = np.bincount((key[rows] + offsets).ravel(), minlength=size * cells).reshape(size, -1, 2)
-        for name, values in _classification_from_counts(counts[..., 1], counts[..., 0], split, precision_at).items():
+        counts = np.bincount((key[rows] + offsets).ravel(), minlength=size * cells).reshape(size, 2, -1)
+        for name, values in _classification_from_counts(counts[:, 1], counts[:, 0], split, precision_at).items():
             draws[name].append(values)
         done += size
     return point, {k: np.concatenate(v) if v else np.empty(0) for k, v in draws.items()}

@@ -147,3 +147,18 @@ def test_data_security_section_reports_grades_and_the_ledger(built: Any) -> None
     paragraph = texts[start + 1]
     assert paragraph.startswith("数据集分级：一般 4、重要 0、核心 0（个）")
     assert "存证账本共 1 条事件，哈希链与签名校验通过" in paragraph
+
+
+def test_cells_survive_control_characters_and_line_breaks(tmp_path: Any) -> None:
+    from resonance.reports.render_docx import write_docx
+    from resonance.reports.types import Document as Doc
+    from resonance.reports.types import Section, Table
+
+    table = Table(key="t", title="T", headers=["名称", "成效"], rows=[["a\x0bb & <c>", "第一行\n第二行"]])
+    path = write_docx(Doc("phase", "zh", "e", "标题", "", [Section("s", 1, "一、节", [table])]), tmp_path / "x.docx")
+    [grid] = Document(str(path)).tables
+    assert [c.text for c in grid.rows[1].cells] == ["ab & <c>", "第一行\n第二行"]
+    assert grid.rows[0].cells[0].paragraphs[0].runs[0].bold  # header row bold
+    header_fonts = grid.rows[0].cells[0].paragraphs[0].runs[0]._r.rPr.find(qn("w:rFonts"))
+    assert header_fonts.get(qn("w:eastAsia")) == "黑体"
+    assert grid._tbl.tr_lst[0].trPr.find(qn("w:tblHeader")) is not None  # repeated on every page

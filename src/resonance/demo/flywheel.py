@@ -144,6 +144,14 @@ def _evaluate(world: Any, node_home: NodeHome, model: str, watch: list[dict[str,
     return outcome
 
 
+def _holds(rows: pd.DataFrame, found: dict[str, Any]) -> bool:
+    """Whether ``rows`` (a node's unreleased rows) hold enough examples of a demanded slice to answer it."""
+    from resonance.evaluation.at_node import SUPPRESS_K
+    from resonance.evaluation.slices import Slice
+
+    return int(Slice.from_dict(found).matches(rows).sum()) >= SUPPRESS_K
+
+
 def _metric(metrics: dict[str, Any], name: str) -> dict[str, Any] | None:
     value = (metrics or {}).get(name)
     return {k: value.get(k) for k in ("value", "low", "high")} if isinstance(value, dict) else None
@@ -206,7 +214,11 @@ def run_flywheel(
                     for d in data_demands.route_result(session, before["id"], actor=f"{EVALUATOR} (demo)")
                 ]
             step(f"{len(demands)} data demand(s) routed on published profiles")
-            mine = [d for d in demands if d["target"] == WITHHOLDER]
+            # at L's node: which demands its held-back rows can answer (rows stay there; only the answer leaves)
+            held = full_l[~full_l.index.isin(first["L"].index)]
+            mine = [
+                d for d in demands if d["target"] == WITHHOLDER and _holds(held, before["slices"][d["slice_index"]])
+            ]
             index = min((d["slice_index"] for d in mine), default=0)
             target = before["slices"][index] if before["slices"] else None
             answered = []

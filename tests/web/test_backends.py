@@ -24,3 +24,5 @@ def test_key_pages_on_both_backends(registry: Any, tmp_path: Any) -> None:
         assert 'data-ok="true"' in client.get("/web/ledger/verify").text
         assert client.get("/web/datasets/ai4i-l").text.count("Plotly.newPlot(") >= 11
         assert client.get("/web/industries").status_code == 200
+        for path in ("/web/ledger?subject=a%00b", "/web/datasets/ai4i%00"):  # PostgreSQL cannot take a NUL
+            assert client.get(path).status_code == 422, path

@@ -3,11 +3,13 @@
 - ``LoginRequired`` → a redirect to the login page (no token), or the login form, 401, with the reason the
   token was refused;
 - ``ResonanceError`` → an error page with its status and its what / where / fix (404 for unknown ids);
-- invalid query or path parameters → a 422 page naming each bad parameter.
+- invalid query or path parameters → a 422 page naming each bad parameter;
+- anything unexpected → a 500 page with a generic message (the details go to the log only).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlencode
@@ -21,6 +23,8 @@ from resonance.api.errors import validation_problems
 from resonance.errors import ResonanceError
 from resonance.web.auth import TOKEN_COOKIE, LoginRequired, page_lang
 from resonance.web.templating import render
+
+log = logging.getLogger("resonance.web")
 
 
 def login_page(
@@ -61,6 +65,21 @@ def safe_next(target: str) -> str:
     return target
 
 
+def refuse_nul(request: Request) -> None:
+    """A NUL character in the address is refused before any query (PostgreSQL cannot take it in a string)."""
+    values = [("path", str(v)) for v in request.path_params.values()]
+    values += [(f"query parameter {k}", v) for k, v in request.query_params.multi_items()]
+    for where, value in values:
+        if "\x00" in value:
+            raise ResonanceError(
+                what="the address contains a NUL character · 地址中含有 NUL 字符",
+                where=where,
+                fix="remove it from the address",
+                code="validation_error",
+                status=422,
+            )
+
+
 class WebRoute(APIRoute):
     """An APIRoute whose errors are rendered as pages."""
 
@@ -69,6 +88,7 @@ class WebRoute(APIRoute):
 
         async def page_handler(request: Request) -> Response:
             try:
+                refuse_nul(request)
                 return await handler(request)
             except LoginRequired as exc:
                 return needs_login(request, exc)
@@ -84,6 +104,16 @@ class WebRoute(APIRoute):
                     code="validation_error",
                     status=422,
                     problems=problems,
+                )
+                return error_page(request, error)
+            except Exception:  # an HTML page, like the API's JSON one: nothing of the cause is shown
+                log.exception("unexpected error on %s %s", request.method, request.url.path)
+                error = ResonanceError(
+                    what="an unexpected error occurred; nothing was changed · 发生意外错误，未做任何更改",
+                    where=f"{request.method} {request.url.path}",
+                    fix="retry later; if it persists, tell the space's operator the time of the request",
+                    code="internal_error",
+                    status=500,
                 )
                 return error_page(request, error)
 

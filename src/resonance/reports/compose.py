@@ -168,7 +168,7 @@ def _responsible(ctx: Context, task: str) -> str:
 
 def _task_plan(ctx: Context, block: Block) -> Content:
     task = block.task or "一"
-    spec = ctx.outline.tasks[task]  # type: ignore[index]
+    spec = ctx.outline.tasks[task]
     groups = rule_groups(ctx, task)
     targets = (
         "；".join(f"{g.title}（{ctx.t('当前', 'now')} {_scope_detail(ctx, g)}）" for g in groups)
@@ -627,7 +627,7 @@ def _fill(text: str, ctx: Context) -> str:
 def compose(ctx: Context) -> Document:
     """The whole document of ``ctx.facts.kind`` following the outline; sections for another entity kind skipped."""
     facts = ctx.facts
-    spec = ctx.outline.kinds[facts.kind]  # type: ignore[index]
+    spec = ctx.outline.kinds[facts.kind]
     sections = []
     for section in spec.sections:
         if section.applies_to and section.applies_to != facts.entity.kind:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from docx import Document as new_document
+from docx.document import Document as DocxDocument
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement, parse_xml
@@ -27,9 +29,9 @@ HEADING_SIZES = {1: 16, 2: 14, 3: 12}  # 三号, 四号, 小四
 _THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 
 
-def set_fonts(element: object, latin: str, east_asian: str) -> None:
+def set_fonts(element: Any, latin: str, east_asian: str) -> None:
     """Set the Latin and East Asian font of a style or run element (its ``w:rPr/w:rFonts``)."""
-    rpr = element.get_or_add_rPr()  # type: ignore[attr-defined]
+    rpr = element.get_or_add_rPr()
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
         fonts = OxmlElement("w:rFonts")
@@ -40,17 +42,17 @@ def set_fonts(element: object, latin: str, east_asian: str) -> None:
         fonts.set(qn(attr), value)
 
 
-def _style_fonts(style: object, fonts: tuple[str, str], size: float, bold: bool | None = None) -> None:
-    style.font.name = fonts[0]  # type: ignore[attr-defined]
-    style.font.size = Pt(size)  # type: ignore[attr-defined]
-    style.font.color.rgb = RGBColor(0, 0, 0)  # type: ignore[attr-defined]
+def _style_fonts(style: Any, fonts: tuple[str, str], size: float, bold: bool | None = None) -> None:
+    style.font.name = fonts[0]
+    style.font.size = Pt(size)
+    style.font.color.rgb = RGBColor(0, 0, 0)
     if bold is not None:
-        style.font.bold = bold  # type: ignore[attr-defined]
-    set_fonts(style.element, *fonts)  # type: ignore[attr-defined]
+        style.font.bold = bold
+    set_fonts(style.element, *fonts)
 
 
-def _set_language(style: object, lang: str) -> None:
-    rpr = style.element.get_or_add_rPr()  # type: ignore[attr-defined]
+def _set_language(style: Any, lang: str) -> None:
+    rpr = style.element.get_or_add_rPr()
     tag = rpr.find(qn("w:lang"))
     if tag is None:
         tag = OxmlElement("w:lang")
@@ -59,8 +61,8 @@ def _set_language(style: object, lang: str) -> None:
     tag.set(qn("w:eastAsia"), "zh-CN")
 
 
-def _prepare(doc: object, lang: str) -> None:
-    styles = doc.styles  # type: ignore[attr-defined]
+def _prepare(doc: DocxDocument, lang: str) -> None:
+    styles = doc.styles
     normal = styles["Normal"]
     _style_fonts(normal, BODY_FONT, 12)
     _set_language(normal, lang)
@@ -83,15 +85,15 @@ def _prepare(doc: object, lang: str) -> None:
     styles["Caption"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for name in ("List Bullet", "List Bullet 2"):
         _style_fonts(styles[name], BODY_FONT, 12)
-    section = doc.sections[0]  # type: ignore[attr-defined]
+    section = doc.sections[0]
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)
     section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
     section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
     _page_number(section)
 
 
-def _page_number(section: object) -> None:
-    paragraph = section.footer.paragraphs[0]  # type: ignore[attr-defined]
+def _page_number(section: Any) -> None:
+    paragraph = section.footer.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = paragraph.add_run()
     for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
@@ -135,11 +137,11 @@ def _row_xml(values: list[object], twips: list[int], size: int, header: bool) ->
     return f"<w:tr {nsdecls('w')}>{row_props}{''.join(cells)}</w:tr>"
 
 
-def _table(doc: object, table: Table) -> None:
+def _table(doc: DocxDocument, table: Table) -> None:
     if table.title:
-        caption = doc.add_paragraph(table.title, style="Caption")  # type: ignore[attr-defined]
+        caption = doc.add_paragraph(table.title, style="Caption")
         caption.paragraph_format.keep_with_next = True  # never a caption alone at the foot of a page
-    grid = doc.add_table(rows=0, cols=len(table.headers))  # type: ignore[attr-defined]
+    grid = doc.add_table(rows=0, cols=len(table.headers))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
     size = 18 if len(table.headers) > 4 else 21  # half-points: 9 pt (小五) or 10.5 pt (五号)
@@ -154,7 +156,7 @@ def _table(doc: object, table: Table) -> None:
     tbl.append(parse_xml(_row_xml(list(table.headers), twips, size, header=True)))
     for values in table.rows:
         tbl.append(parse_xml(_row_xml(list(values), twips, size, header=False)))
-    doc.add_paragraph()  # type: ignore[attr-defined]
+    doc.add_paragraph()
 
 
 def write_docx(document: Document, path: Path) -> Path:

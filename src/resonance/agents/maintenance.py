@@ -207,7 +207,7 @@ def stdio_connection(token: str, *, home: Path | None = None, database_url: str 
     @asynccontextmanager
     async def connect() -> AsyncIterator[Any]:
         from mcp.client import Client
-        from mcp.client.stdio import StdioServerParameters
+        from mcp.client.stdio import StdioServerParameters, stdio_client
 
         env = {"RESONANCE_TOKEN": token}
         for name, value in (("RESONANCE_HOME", home), ("RESONANCE_DATABASE_URL", database_url)):
@@ -216,10 +216,20 @@ def stdio_connection(token: str, *, home: Path | None = None, database_url: str 
                 env[name] = str(value)
         command, args = server_command()
         params = StdioServerParameters(command=command, args=[*args, "agents", "mcp", "--transport", "stdio"], env=env)
-        async with Client(params) as client:
+        async with Client(stdio_client(params, errlog=_errlog())) as client:
             yield client
 
     return connect
+
+
+def _errlog() -> Any:
+    """Where the server's stderr goes: ours when it is a real file. (``stdio_client``'s default is the
+    ``sys.stderr`` of the moment ``mcp`` was imported, which may be a capture buffer without a file number.)"""
+    try:
+        sys.stderr.fileno()
+        return sys.stderr
+    except (AttributeError, OSError, ValueError):
+        return sys.__stderr__ if sys.__stderr__ is not None else open(os.devnull, "w")
 
 
 def server_command() -> tuple[str, list[str]]:

@@ -186,6 +186,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "updated_live": ("运行中，每秒刷新。", "Running; refreshed every second."),
     "job_metrics": ("各轮全局模型指标", "Metrics of the global model per round"),
     "created": ("创建时间", "Created"),
+    "job_spec": ("任务定义（spec）", "Job definition (spec)"),
+    "job_queued": ("排队中", "queued"),
+    "job_starting": ("启动中", "starting"),
+    "job_running": ("运行中", "running"),
+    "job_completed": ("已完成", "completed"),
+    "job_stopped": ("已停止", "stopped"),
+    "job_failed": ("失败", "failed"),
+    "job_cancelled": ("已取消", "cancelled"),
     # contracts
     "contract": ("合约", "Contract"),
     "provider": ("提供方", "Provider"),
@@ -253,6 +261,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "how": ("实现方式", "How"),
     "pages_here": ("相关页面", "Pages"),
 }
+
+
+def status_text(prefix: str, value: str, lang: Lang) -> str:
+    """The label of a status (``job_running`` …); the value itself when the catalogue has none."""
+    key = f"{prefix}_{value}"
+    return text(key, lang) if key in MESSAGES else value
 
 
 def text(key: str, lang: Lang, **values: object) -> str:

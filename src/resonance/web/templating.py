@@ -21,7 +21,7 @@ from resonance.registry.vocabularies import industries as industry_list
 from resonance.registry.vocabularies import label as vocab_label
 from resonance.registry.vocabularies import vocabularies
 from resonance.web.auth import may_read, may_read_ledger
-from resonance.web.messages import Lang, text
+from resonance.web.messages import Lang, status_text, text
 
 PREFIX = "/web"
 
@@ -138,6 +138,7 @@ def render(request: Request, template: str, *, status: int = 200, **context: Any
         "html_lang": "zh-CN" if lang == "zh" else "en",
         "other": "en" if lang == "zh" else "zh",
         "t": lambda key, **kw: text(key, lang, **kw),
+        "status_label": lambda prefix, value: status_text(prefix, str(value), lang),
         "label": _label(lang),
         "name": _name(lang),
         "principal": principal,

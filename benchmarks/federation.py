@@ -64,6 +64,13 @@ import _fed_timing as timing  # noqa: E402
 import _fed_worlds as fed  # noqa: E402
 
 
+def _rounds(args: argparse.Namespace, preset_name: str) -> int:
+    """``--rounds``, or the preset's rounds."""
+    from resonance.federation.learning.presets import preset
+
+    return int(args.rounds or preset(preset_name)["rounds"])
+
+
 def _say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
@@ -90,7 +97,7 @@ def ai4i(args: argparse.Namespace, home: Path, results: dict[str, Any]) -> None:
 
     task = preset("ai4i")["task"]
     _say("AI4I: space, three enterprises, contracts, SuperNodes")
-    world = fed.ai4i_world(home, args.rounds)
+    world = fed.ai4i_world(home, _rounds(args, "ai4i"))
     try:
         if args.only != "secagg":
             accuracy_and_round_time(args, world, home, task, results)
@@ -111,24 +118,28 @@ def ai4i(args: argparse.Namespace, home: Path, results: dict[str, Any]) -> None:
 def accuracy_and_round_time(
     args: argparse.Namespace, world: Any, home: Path, task: dict, results: dict[str, Any]
 ) -> None:
-    """Bare app (first), our job, bare app (last) on the same SuperNodes; then the references."""
+    """Bare app (first), our job, bare app (last) on the same SuperNodes; then the references.
+    ``--skip-round-time`` runs our job and the references only."""
     from resonance.demo.nodes import ENTERPRISES
 
     def bare(tag: str) -> list[float]:
         _say(f"bare Flower FedAvg ({tag}), {args.timing_rounds} rounds, 3 nodes")
         return timing.run_bare(home, home / "bare" / tag, task=_bare_task(task), rounds=args.timing_rounds)
 
-    first = bare("first")
-    _say(f"our job, ai4i preset, {args.rounds} rounds")
+    first = [] if args.skip_round_time else bare("first")
+    rounds = _rounds(args, "ai4i")
+    _say(f"our job, ai4i preset, {rounds} rounds")
     orgs = [org for _, org in ENTERPRISES]
-    outcome, progress = _job(world, orgs, "ai4i", args.rounds, "基准：AI4I 联邦训练")
+    outcome, progress = _job(world, orgs, "ai4i", rounds, "基准：AI4I 联邦训练")
     ours = timing.our_round_seconds(progress)
-    last = bare("last")
-    results["round_seconds"] = {"bare_first": first, "ours": ours, "bare_last": last}
-    results["round_time"] = report.timing(timing.median(ours), timing.median(first), timing.median(last))
-    results["load_after_timing"] = _load()
+    results["load_after_job"] = _load()
+    if not args.skip_round_time:
+        last = bare("last")
+        results["round_seconds"] = {"bare_first": first, "ours": ours, "bare_last": last}
+        results["round_time"] = report.timing(timing.median(ours), timing.median(first), timing.median(last))
+        results["load_after_timing"] = _load()
     _say("AI4I references: centralized and local-only on the nodes' CSVs")
-    refs = fed.references(fed.ai4i_files(world), task, args.rounds, world)
+    refs = fed.references(fed.ai4i_files(world), task, rounds, world)
     results["ai4i"] = report.accuracy("classification", outcome["final"], refs["centralized"], refs["local"])
 
 
@@ -177,12 +188,13 @@ def cmapss(args: argparse.Namespace, home: Path, results: dict[str, Any]) -> Non
     from resonance.federation.learning.presets import preset
 
     _say("C-MAPSS FD001: space, four enterprises E1..E4, contracts, SuperNodes")
-    world, files = fed.cmapss_world(home, args.rounds)
+    rounds = _rounds(args, "cmapss_fd001")
+    world, files = fed.cmapss_world(home, rounds)
     try:
-        _say(f"our job, cmapss_fd001 preset, {args.rounds} rounds")
-        outcome, _ = _job(world, list(files), "cmapss_fd001", args.rounds, "基准：C-MAPSS 联邦训练")
+        _say(f"our job, cmapss_fd001 preset, {rounds} rounds")
+        outcome, _ = _job(world, list(files), "cmapss_fd001", rounds, "基准：C-MAPSS 联邦训练")
         _say("C-MAPSS references: centralized and local-only on the nodes' CSVs")
-        refs = fed.references(files, preset("cmapss_fd001")["task"], args.rounds)
+        refs = fed.references(files, preset("cmapss_fd001")["task"], rounds)
         results["cmapss"] = report.accuracy("regression", outcome["final"], refs["centralized"], refs["local"])
     finally:
         world.close()
@@ -247,7 +259,9 @@ def _stop(signum: int, frame: Any) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--rounds", type=int, default=10, help="rounds of our jobs and of the references (10)")
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="rounds of our jobs and of the references (default: the preset's)"
+    )
     parser.add_argument("--timing-rounds", type=int, default=5, help="rounds of each bare-app run (5)")
     parser.add_argument("--quick", action="store_true", help="AI4I only, 3 rounds, SecAgg+ with 3 nodes only")
     parser.add_argument("--only", choices=["ai4i", "cmapss", "secagg"], help="one part only")
@@ -258,6 +272,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="node counts of the SecAgg+ runs, each ≥ 3 (default 3,6)",
     )
     parser.add_argument("--skip-secagg", action="store_true", help="leave the SecAgg+ runs out")
+    parser.add_argument("--skip-round-time", action="store_true", help="AI4I: no bare-app round-time runs")
     parser.add_argument(
         "--secagg-app",
         choices=["ours", "bare", "both"],
@@ -269,12 +284,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", action="store_true", help="keep the worlds' folders (logs) at the end")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rounds = min(args.rounds, 3)
+        args.rounds = min(args.rounds or 3, 3)
         args.timing_rounds = min(args.timing_rounds, 3)
         args.secagg_nodes = [3]
     if any(n < 3 for n in args.secagg_nodes):
         parser.error("--secagg-nodes: SecAgg+ needs at least 3 nodes")
-    if args.rounds < 3 or args.timing_rounds < 2:
+    if (args.rounds is not None and args.rounds < 3) or args.timing_rounds < 2:
         parser.error("--rounds must be ≥ 3 and --timing-rounds ≥ 2 (a per-round time needs two rounds)")
     return args
 

@@ -149,3 +149,11 @@ def space(sqlite_registry: Any, trained: dict[str, Any], tmp_path: Path) -> Any:
 @pytest.fixture
 def agent_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
+
+
+@pytest.fixture
+def any_space(registry: Any, trained: dict[str, Any], tmp_path: Path) -> Any:
+    """The same space on SQLite and on PostgreSQL (``registry`` is parametrised over both backends)."""
+    found = build(registry, trained, tmp_path)
+    yield found
+    shutil.rmtree(found.home / "artifacts" / "models" / MODEL, ignore_errors=True)

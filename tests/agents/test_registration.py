@@ -204,3 +204,18 @@ def test_landing_cases_of_an_agent_count_toward_the_scenario_quota(api, space, a
 def _count_agents(space):
     with transaction(space.registry.sessions) as session:
         return len(session.scalars(select(m.Agent)).all())
+
+
+def test_register_update_and_search_on_both_backends(any_space, agent_key):
+    with TestClient(create_app(any_space.url)) as client:
+        developer = _auth(any_space.token("developer", "model-co"))
+        reply = client.post("/api/v1/agents/register", json=cards.sign(card_data(), agent_key), headers=developer)
+        assert reply.status_code == 201, reply.text
+        newer = card_data(name_zh="机床预测性维护智能体二代")
+        reply = client.put("/api/v1/agents/mt-maintenance/card", json=cards.sign(newer, agent_key), headers=developer)
+        assert reply.status_code == 200 and reply.json()["name_zh"] == "机床预测性维护智能体二代"
+        wrong = cards.sign(newer, Ed25519PrivateKey.generate())
+        reply = client.put("/api/v1/agents/mt-maintenance/card", json=wrong, headers=developer)
+        assert reply.status_code == 422
+        found = client.get("/api/v1/agents", params={"q": "二代"}, headers=_auth(any_space.token("viewer"))).json()
+        assert [a["code"] for a in found["items"]] == ["mt-maintenance"]

@@ -94,9 +94,19 @@ def bench(players: int, seeds: int) -> list[dict]:
     return rows
 
 
+HEADER = "| n | utility | method | Spearman mean (min) | trainings | evaluations | time ÷ one training |"
+
+
+def _line(r: dict) -> str:
+    return (
+        f"| {r['players']} | {r['utility']} | {r['method']} | {r['spearman_mean']} ({r['spearman_min']}) | "
+        f"{r['trainings']} | {r['evaluations']} | {r['seconds_in_trainings']} |"
+    )
+
+
 def _row(players, kind, label, results, seconds, exact, unit) -> dict:
     rho = [spearman(r, exact) for r in results]
-    return {
+    row = {
         "players": players,
         "utility": kind,
         "method": label,
@@ -106,6 +116,8 @@ def _row(players, kind, label, results, seconds, exact, unit) -> dict:
         "evaluations": round(statistics.mean(r.evaluations for r in results), 1),
         "seconds_in_trainings": round(statistics.mean(seconds) / unit, 1),
     }
+    print(_line(row), flush=True)  # as it comes: the 8-player exact reference takes minutes on a busy machine
+    return row
 
 
 def main() -> None:
@@ -114,15 +126,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--json", help="also write the rows to this file")
     args = parser.parse_args()
+    print(HEADER)
+    print("|---|---|---|---|---|---|---|", flush=True)
     rows = [row for players in (args.players or [5, 8]) for row in bench(players, args.seeds)]
-    header = "| n | utility | method | Spearman mean (min) | trainings | evaluations | time ÷ one training |"
-    print(header)
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(
-            f"| {r['players']} | {r['utility']} | {r['method']} | {r['spearman_mean']} ({r['spearman_min']}) | "
-            f"{r['trainings']} | {r['evaluations']} | {r['seconds_in_trainings']} |"
-        )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(rows, out, indent=2)

@@ -11,8 +11,6 @@ from sqlalchemy.orm import Session
 
 from resonance.api.deps import SessionDep
 from resonance.registry import models as m
-from resonance.registry.concepts import CONCEPTS
-from resonance.registry.reading import list_page
 from resonance.web.auth import LangDep, PrincipalDep
 from resonance.web.pages import page_router
 from resonance.web.pages._listing import readable_row
@@ -28,7 +26,7 @@ COUNTED: tuple[tuple[str, type[m.Base]], ...] = (
     ("cases", m.Case),
     ("consortia", m.Consortium),
 )
-LIST_SIZE = 20
+LIST_SIZE = 15
 
 
 def counts_by_industry(session: Session) -> dict[str, dict[int, int]]:
@@ -57,15 +55,27 @@ def industry_list(request: Request, session: SessionDep, principal: PrincipalDep
     )
 
 
+def newest(session: Session, model: type[m.Base], industry_id: int, limit: int = LIST_SIZE) -> dict[str, Any]:
+    """The industry's ``limit`` newest rows of ``model`` (code, version, names) and how many there are in all.
+
+    Only the columns the page lists are read: the industry page shows six lists, and the full read schema of
+    each (references resolved to codes) would cost several queries per list for columns it does not show.
+    """
+    condition = model.industry_id == industry_id
+    if model is m.Scenario:
+        condition = condition & m.Scenario.is_reference_example.is_(False)
+    columns = [model.code, model.name_zh, model.name_en]
+    if hasattr(model, "version"):
+        columns.append(model.version)
+    rows = session.execute(select(*columns).where(condition).order_by(model.id.desc()).limit(limit)).all()
+    total = session.scalar(select(func.count()).select_from(model).where(condition)) or 0
+    return {"items": [dict(row._mapping) for row in rows], "total": total}
+
+
 @router.get("/industries/{key}")
 def industry(request: Request, key: str, session: SessionDep, principal: PrincipalDep, lang: LangDep) -> Response:
     row: m.Industry = readable_row(session, principal, "industries", key)
-    lists: dict[str, Any] = {}
-    for name, _ in COUNTED:
-        filters = {"industry": row.code}
-        if name == "scenarios":
-            filters["is_reference_example"] = "false"
-        lists[name] = list_page(session, CONCEPTS[name], filters, None, 1, LIST_SIZE)
+    lists = {name: newest(session, model, row.id) for name, model in COUNTED}
     entities = session.scalars(
         select(m.ActionEntity)
         .join(m.entity_industries, m.entity_industries.c.entity_id == m.ActionEntity.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from resonance.cli._common import JSON_OPTION, console, handle_errors, print_json, print_table, registry_session
 
@@ -22,7 +23,7 @@ def _table(rows: list[dict[str, Any]]) -> None:
         ["id", "status", "to", "routed dataset", "wanted", "slice", "answer"],
         [
             [r["id"], f"{r['status']} {r['status_zh']}", r["target"], r["dataset"], r["examples_wanted"],
-             r["slice"].get("en", ""), r["answer_dataset"] or ""]
+             escape(r["slice"].get("en", "")), r["answer_dataset"] or ""]
             for r in rows
         ],
     )  # fmt: skip
@@ -74,7 +75,7 @@ def show(demand: str = typer.Argument(..., help="the demand's id"), json_out: bo
         print_json(row)
         return
     console.print(f"demand {row['id']} ({row['status']} {row['status_zh']}) to {row['target']} on {row['dataset']}")
-    console.print(f"slice: {row['slice'].get('zh', '')}\n       {row['slice'].get('en', '')}")
+    console.print(f"slice: {escape(row['slice'].get('zh', ''))}\n       {escape(row['slice'].get('en', ''))}")
     console.print(f"examples wanted: {row['examples_wanted']} (about {row['estimated_rows']} such rows published)")
     if row["answer_dataset"]:
         console.print(f"answered with {row['answer_dataset']}: {row['answer_note']}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from resonance.cli._common import JSON_OPTION, console, handle_errors, print_json, print_table, registry_session
 from resonance.settings import get_settings
@@ -141,7 +142,7 @@ def _show(outcome: dict[str, Any], json_out: bool) -> None:
         print_table(
             "diagnosis: slices where the model does worst / 诊断：模型表现最差的数据切片",
             ["slice", "n", "metric"],
-            [[s.get("description", {}).get("en", ""), s.get("n"), _slice_metric(s)] for s in result["slices"]],
+            [[escape(s.get("description", {}).get("en", "")), s.get("n"), _slice_metric(s)] for s in result["slices"]],
         )
 
 

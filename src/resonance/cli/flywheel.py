@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 
 from resonance.cli._common import JSON_OPTION, console, handle_errors, print_json, print_table, registry_session
 from resonance.settings import get_settings
@@ -56,7 +57,7 @@ def _show(result: dict[str, Any]) -> None:
     target = result["slice"]
     name = target.get("metric")
     console.print(f"flywheel cycle {result['id']} ({result['status']}), {result.get('seconds')} s — slice: "
-                  f"{target.get('condition')}")  # fmt: skip
+                  f"{escape(str(target.get('condition')))}")  # fmt: skip
 
     def cell(side: str, part: str, metric: str) -> str:
         value = (result[side].get(part) or {}).get(metric)

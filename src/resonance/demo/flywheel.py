@@ -92,7 +92,7 @@ def job_spec(rounds: int) -> Any:
             "datasets": [f"ai4i-{t.lower()}" for t, _ in ENTERPRISES],  # the newest published version of each
             "model": MODEL,
             "task": chosen["task"],
-            "training": {"rounds": rounds, "min_nodes": 2, "strategy": chosen["strategy"], "round_timeout": 120},
+            "training": {"rounds": rounds, "min_nodes": 2, "strategy": chosen["strategy"], "round_timeout": 900},
         },
         where="flywheel job",
     )

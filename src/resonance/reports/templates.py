@@ -299,7 +299,7 @@ def _validate(model: type[BaseModel], name: str) -> Any:
 
 
 def _check_outline_texts(outline: Outline, lists: ListsFile) -> None:
-    from resonance.reports.compose import GENERATORS  # the content builders outline.yaml may name
+    from resonance.reports.generators import GENERATORS  # the content builders outline.yaml may name
 
     problems: list[Problem] = []
 

@@ -35,7 +35,7 @@ def test_without_a_cjk_font_charts_fall_back_to_english(
         files = build(session, "phase", "zj", "zh", tmp_path, today=TODAY)
     titles = [call["title"] for call in drawn]
     assert titles == ["Checks met per key task (%)", "Per key industry: share of each quota reached (%)"]
-    assert drawn[1]["categories"] == ["steel", "machine tools"]
+    assert drawn[1]["categories"] == ["Steel", "Industrial\nmachine tools"]
     assert all(call["lang"] == "en" for call in drawn)
     assert all(path.stat().st_size > 5000 for path in files.charts)
 

@@ -6,6 +6,8 @@ built from the registry facts, in the report's language.
 
 from __future__ import annotations
 
+import textwrap
+
 from resonance.registry.vocabularies import label
 from resonance.reports import charts
 from resonance.reports._context import (
@@ -395,7 +397,7 @@ def _industry_chart(ctx: Context, block: Block) -> Content:
         ("consortia_per_industry", "创新联合体", "Consortia"),
     )
     industries = ctx.facts.industries
-    cats = [i.name_zh if lang == "zh" else i.code.replace("_", " ") for i in industries] or ["—"]
+    cats = [i.name_zh if lang == "zh" else textwrap.fill(i.name_en, 16) for i in industries] or ["—"]
     series = []
     for rule_id, zh, en in metrics:
         values = []

@@ -1,4 +1,8 @@
-"""Write a report document as Markdown (GitHub-flavoured tables); charts are linked as images beside it."""
+"""Write a report document as Markdown (GitHub-flavoured tables); charts are linked as images beside it.
+
+Hand-written: headings, paragraphs, bullets and pipe tables are a few lines each, and a Markdown library
+(mdutils, tabulate) would add a dependency for no gain in what the file says.
+"""
 
 from __future__ import annotations
 

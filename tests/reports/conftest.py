@@ -23,7 +23,7 @@ def out(tmp_path: Path) -> Path:
     return tmp_path / "reports"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The world's phase summary in Chinese and plan in English, built once for the tests that only read them."""
     import shutil

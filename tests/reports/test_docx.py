@@ -131,7 +131,7 @@ def test_english_plan_has_the_plan_outline(built: Any) -> None:
     tables = _table_texts(doc)
     targets = next(t for t in tables if t[0] == ["Task", "Requirement", "Target", "Current", "Due"])
     common = next(r for r in targets if r[1] == "At least 5 high-quality common industry datasets per industry")
-    assert common[2] == "≥ 5" and common[3] == "Steel 2; Industrial machine tools 0"
+    assert common[0] == "1" and common[2] == "≥ 5" and common[3] == "Steel 2; Industrial machine tools 0"
     per_scenario = next(r for r in targets if r[1] == "At least 1 specialised industry dataset per scenario")
     assert per_scenario[3] == "1 of 1 scenarios meet it"  # rules per scenario are summed up, not listed
     industries = next(t for t in tables if t[0][0] == "Key industry")
@@ -162,3 +162,15 @@ def test_cells_survive_control_characters_and_line_breaks(tmp_path: Any) -> None
     header_fonts = grid.rows[0].cells[0].paragraphs[0].runs[0]._r.rPr.find(qn("w:rFonts"))
     assert header_fonts.get(qn("w:eastAsia")) == "黑体"
     assert grid._tbl.tr_lst[0].trPr.find(qn("w:tblHeader")) is not None  # repeated on every page
+
+
+def test_problems_name_gaps_and_overdue_reports_only(built: Any) -> None:
+    doc = Document(str(built.phase.docx))
+    texts = [p.text for p in doc.paragraphs]
+    problems = texts[texts.index("七、问题与建议") + 1 : texts.index("八、下一步工作")]
+    assert "实施方案尚未报送，已逾期 82 天（截止 2026-05-30）" in problems
+    assert not any("阶段总结报告" in p or "总结报告尚未报送" in p for p in problems)  # not due yet on 2026-08-20
+    common = next(p for p in problems if p.startswith("每个行业高质量行业通识数据集不少于5个"))
+    assert common.startswith("每个行业高质量行业通识数据集不少于5个：2/2 项未达标，合计缺口 8")
+    steps = texts[texts.index("八、下一步工作") + 1 :]
+    assert "2026-11-30 前：每个行业模型应用案例不少于5个，补齐 3 项缺口" in steps

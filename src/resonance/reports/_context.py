@@ -88,6 +88,13 @@ def scope_detail(ctx: Context, group: RuleGroup) -> str:
     return ("；" if ctx.lang == "zh" else "; ").join(parts)
 
 
+def task_label(ctx: Context, task: str | None) -> str:
+    """一..七 in Chinese, 1..7 in English; report deadlines (no task) as 工作要求 / Reports."""
+    if task is None:
+        return ctx.t("工作要求", "Reports")
+    return task if ctx.lang == "zh" else str("一二三四五六七".index(task) + 1)
+
+
 def percent(met: int, total: int) -> str:
     return f"{(met / total * 100) if total else 100:.0f}%"
 

@@ -7,7 +7,7 @@ marks ``generate: NAME`` are filled by ``generators.GENERATORS[NAME]`` from the 
 
 from __future__ import annotations
 
-from resonance.reports._context import Content, Context, table_block
+from resonance.reports._context import Content, Context, table_block, task_label
 from resonance.reports.generators import GENERATORS, tc609_rows
 from resonance.reports.lists import select_rows
 from resonance.reports.templates import ListSpec
@@ -78,7 +78,7 @@ def _checks_sheet(ctx: Context) -> Table:
     rows: list[list[object]] = [
         [
             s.rule_id,
-            s.task or "—",
+            task_label(ctx, s.task),
             s.title_zh if ctx.lang == "zh" else s.title_en,
             s.scope_name,
             s.current,

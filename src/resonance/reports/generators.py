@@ -20,6 +20,7 @@ from resonance.reports._context import (
     scope_detail,
     status_of,
     table_block,
+    task_label,
 )
 from resonance.reports.facts import REPORT_RULES
 from resonance.reports.templates import Block
@@ -37,7 +38,7 @@ def _targets_table(ctx: Context, block: Block) -> Content:
         ctx.t("截止", "Due"),
     ]
     rows = [
-        [g.task or "—", g.title, g.required, scope_detail(ctx, g), g.checks[0].deadline.isoformat()]
+        [task_label(ctx, g.task), g.title, g.required, scope_detail(ctx, g), g.checks[0].deadline.isoformat()]
         for g in rule_groups(ctx)
     ]
     return [table_block(ctx, "targets", ctx.t("量化目标", "Quantified targets"), headers, rows, [6, 30, 8, 40, 12])]
@@ -160,7 +161,7 @@ def _progress_table(ctx: Context, block: Block) -> Content:
             detail += ctx.t(f"（另有{len(unmet) - 3}项，见表格文件）", f" (+{len(unmet) - 3} more in the XLSX)")
         rows.append(
             [
-                g.task or ctx.t("工作要求", "Reports"),
+                task_label(ctx, g.task),
                 g.title,
                 g.required,
                 f"{g.met}/{len(g.checks)}",
@@ -244,8 +245,12 @@ def _typical_cases(ctx: Context, block: Block) -> Content:
 def _issues(ctx: Context, block: Block) -> Content:
     items = []
     for g in rule_groups(ctx, with_reports=True):
-        unmet = [c for c in g.checks if not c.met]
+        # a report not yet due is no problem; one overdue or handed in late is
+        unmet = [c for c in g.checks if not c.met and (g.task is not None or c.state in ("overdue", "late"))]
         if not unmet:
+            continue
+        if g.task is None:
+            items.append(unmet[0].message)
             continue
         gap = sum(c.missing for c in unmet)
         items.append(

@@ -29,7 +29,7 @@ def test_eval_run_goes_to_the_evaluators_node_and_shows_the_verified_result(sqli
     world = build(sqlite_registry, tmp_path)
     sha = make_model(world, "mt-a")
     db = sqlite_registry.url
-    with running_space(db, world.space_home) as base:
+    with running_space(db, world.space_home, timeout=240) as base:
         config = world.node_home.load()
         config.space_url = base
         world.node_home.save(config)

@@ -14,7 +14,7 @@ def _train_and_score(parts, spec, epochs):
     """Fit on the first part (one node), score on every part's test rows."""
     family = get_family(spec)
     standardiser = pooled_standardiser(parts, spec)
-    arrays = family.init(len(spec.features), spec, standardiser)
+    arrays = family.init(spec.n_inputs, spec, standardiser)
     first = parts[0]
     trained = spec.model_copy(update={"local_epochs": epochs})
     arrays, info = family.fit(arrays, standardiser.apply(first.train_X), first.train_y, trained)
@@ -48,7 +48,7 @@ def test_fedprox_term_pulls_toward_global(ai4i, ai4i_spec, family):
     spec = ai4i_spec.model_copy(update={"family": family, "local_epochs": 2, "hidden": [16]})
     fam = get_family(spec)
     standardiser = pooled_standardiser(ai4i, spec)
-    global_arrays = fam.init(len(spec.features), spec, standardiser)
+    global_arrays = fam.init(spec.n_inputs, spec, standardiser)
     X, y = standardiser.apply(ai4i[2].train_X), ai4i[2].train_y
 
     def drift(mu):
@@ -115,7 +115,7 @@ def test_regression_init_starts_at_target_mean(cmapss, cmapss_spec):
     standardiser = pooled_standardiser(cmapss, cmapss_spec)
     for name in ("linear", "mlp"):
         spec = cmapss_spec.model_copy(update={"family": name})
-        arrays = get_family(spec).init(len(spec.features), spec, standardiser)
+        arrays = get_family(spec).init(spec.n_inputs, spec, standardiser)
         assert arrays[-1][0] == pytest.approx(standardiser.y_mean)
     assert TaskSpec(task="regression", target="RUL", features=["s2"], family="linear").family == "linear"
 
@@ -131,7 +131,7 @@ def test_arrays_and_statistics_travel_in_flower_records(ai4i, ai4i_spec):
     back = {k: v.numpy() for k, v in record.items()}
     assert combine_stats([back]).mean.tolist() == combine_stats([stats]).mean.tolist()
     family = get_family(ai4i_spec)
-    arrays = family.init(len(ai4i_spec.features), ai4i_spec, combine_stats([stats]))
+    arrays = family.init(ai4i_spec.n_inputs, ai4i_spec, combine_stats([stats]))
     travelled = ArrayRecord(arrays).to_numpy_ndarrays()
     evaluation = family.evaluate(travelled, combine_stats([stats]).apply(ai4i[0].test_X), ai4i[0].test_y, ai4i_spec)
     assert merge_evaluations([dict(MetricRecord(evaluation))]) == merge_evaluations([evaluation])

@@ -24,16 +24,16 @@ def test_onnx_predictions_equal_the_family(family, dataset, request):
     fam = get_family(spec)
     standardiser = pooled_standardiser(parts, spec)
     arrays, _ = fam.fit(
-        fam.init(len(spec.features), spec, standardiser), standardiser.apply(parts[0].train_X), parts[0].train_y, spec
+        fam.init(spec.n_inputs, spec, standardiser), standardiser.apply(parts[0].train_X), parts[0].train_y, spec
     )
     raw = parts[1].test_X
     expected = fam.predict(arrays, standardiser.apply(raw))
     # with the standardiser inside the graph: raw readings in, prediction out
-    got = _run(fam.to_onnx(arrays, len(spec.features), standardiser=standardiser), raw)
+    got = _run(fam.to_onnx(arrays, spec.n_inputs, standardiser=standardiser), raw)
     assert got.shape == expected.shape == (len(raw),)
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
     # without it: standardised features in
-    plain = _run(fam.to_onnx(arrays, len(spec.features)), standardiser.apply(raw))
+    plain = _run(fam.to_onnx(arrays, spec.n_inputs), standardiser.apply(raw))
     np.testing.assert_allclose(plain, expected, rtol=1e-5, atol=1e-5)
     if spec.task == "classification":
         assert np.all((got >= 0) & (got <= 1))

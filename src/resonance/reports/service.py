@@ -64,7 +64,11 @@ def _writable(out_dir: Path) -> Path:
 
 
 def file_stem(entity_code: str, kind: str, lang: str) -> str:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", entity_code).strip("._") or "entity"
+    """A file-name stem from the entity code; a code with nothing file-safe in it gets a short hash, so that two
+    such entities never share files."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", entity_code).strip("._")
+    if not safe:
+        safe = "entity-" + hashlib.sha256(entity_code.encode("utf-8")).hexdigest()[:8]
     return f"{safe}-{kind}-{lang}"
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from _evalworld import EvalWorld, build
 
+from _evalworld import EvalWorld, build
 from resonance.settings import get_settings
 
 

@@ -8,10 +8,10 @@ import hashlib
 from typing import Any
 
 import pytest
-from _evalworld import EVAL_DATASET, make_model, node_client
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from _evalworld import EVAL_DATASET, make_model, node_client
 from resonance.api.app import create_app
 from resonance.errors import ResonanceError
 from resonance.evaluation import documents, runs

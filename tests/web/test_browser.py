@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 from webworld import World, add_round
 
 from _server import running_space
@@ -49,15 +49,23 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture(scope="module")
+def context(browser: Browser, server: str) -> Iterator[BrowserContext]:
+    """One browser context for the module, as one user's browser: its cache keeps plotly.js between pages."""
+    opened = browser.new_context(base_url=server, accept_downloads=True, locale="zh-CN")
+    opened.set_default_timeout(TIMEOUT_MS)
+    yield opened
+    opened.close()
+
+
 @pytest.fixture
-def page(browser: Browser, server: str) -> Iterator[Any]:
-    """A fresh browser context; every console error and uncaught page error is collected in ``page.errors``.
+def page(context: BrowserContext, server: str) -> Iterator[Any]:
+    """A new tab with no cookies; every console error and uncaught page error is collected in ``page.errors``.
 
     Chromium logs a page answered with an error status (a refused login is 401, an unknown id 404) as a
     console error; those pages are expected where a test lists their address in ``page.expected_status``.
     """
-    context = browser.new_context(base_url=server, accept_downloads=True, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MS)
+    context.clear_cookies()
     tab = context.new_page()
     errors: list[str] = []
     expected: set[str] = set()
@@ -75,7 +83,7 @@ def page(browser: Browser, server: str) -> Iterator[Any]:
     tab.errors = errors  # type: ignore[attr-defined]
     tab.expected_status = expected  # type: ignore[attr-defined]
     yield tab
-    context.close()
+    tab.close()
 
 
 def login(page: Page, token: str) -> None:

@@ -303,7 +303,10 @@ def test_static_assets_are_bundled(op) -> None:  # type: ignore[no-untyped-def]
     assert htmx.status_code == 200 and htmx.text.startswith("/*! htmx 2.")
     plotly = op.get("/web/static/vendor/plotly.min.js")
     assert plotly.status_code == 200 and "plotly.js v" in plotly.text[:200]
-    assert op.get("/web/static/app.css").status_code == 200
+    assert plotly.headers["cache-control"] == "public, max-age=86400"  # 4.8 MB: not fetched again for a day
+    css = op.get("/web/static/app.css")
+    assert css.status_code == 200 and css.headers["cache-control"] == "no-cache"
+    assert op.get("/web/static/vendor/nothing.js").status_code == 404
     for path in ("/web/", "/web/datasets/ai4i-l", "/web/jobs/1"):
         assert not re.search(r'(src|href)="(https?:)?//', op.get(path).text), path  # no CDN, no external asset
 

@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from resonance.web.pages import (
@@ -29,9 +32,23 @@ from resonance.web.pages import (
 STATIC_PATH = "/web/static"
 
 
+class BundledFiles(StaticFiles):
+    """The package's static files; the vendored libraries may be cached by browsers for a day.
+
+    plotly.js is 4.8 MB: without a freshness lifetime a browser revalidates it on every page with a chart,
+    and a page's scripts are only compiled once from cache when the file is reused as is.
+    """
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        path = str(args[0]) if args else ""
+        response.headers["Cache-Control"] = "public, max-age=86400" if "/vendor/" in path else "no-cache"
+        return response
+
+
 def static_files() -> StaticFiles:
     """The bundled JS/CSS (htmx, plotly.js, the stylesheet), from the installed package."""
-    return StaticFiles(packages=[("resonance.web", "static")])
+    return BundledFiles(packages=[("resonance.web", "static")])
 
 
 router = APIRouter(include_in_schema=False)

@@ -67,14 +67,14 @@ def test_fedprox_term_pulls_toward_global(ai4i, ai4i_spec, family):
 
 def test_fit_is_deterministic_and_seed_sensitive(ai4i, ai4i_spec):
     fam = get_family(ai4i_spec)
-    start = fam.init(5, ai4i_spec)
+    start = fam.init(ai4i_spec.n_inputs, ai4i_spec)
     X, y = ai4i[2].train_X[:300] / 1000.0, ai4i[2].train_y[:300]
     one, _ = fam.fit(start, X, y, ai4i_spec)
     two, _ = fam.fit(start, X, y, ai4i_spec)
     three, _ = fam.fit(start, X, y, ai4i_spec, seed=99)
     assert all(np.array_equal(a, b) for a, b in zip(one, two, strict=True))
     assert not all(np.array_equal(a, b) for a, b in zip(one, three, strict=True))
-    assert all(np.array_equal(a, b) for a, b in zip(start, fam.init(5, ai4i_spec), strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(start, fam.init(ai4i_spec.n_inputs, ai4i_spec), strict=True))
 
 
 def test_predict_shapes_and_ranges(ai4i_spec):
@@ -86,6 +86,7 @@ def test_predict_shapes_and_ranges(ai4i_spec):
 
 
 def test_bad_inputs_are_refused(ai4i_spec):
+    ai4i_spec = ai4i_spec.model_copy(update={"derived": {}})  # the five readings: 5 inputs
     fam = get_family("logistic")
     arrays = fam.init(5, ai4i_spec)
     with pytest.raises(ResonanceError, match=r"X must have shape \(rows, 5\)"):

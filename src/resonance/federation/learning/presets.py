@@ -31,17 +31,17 @@ overstrain when tool wear × torque exceeds 11000–13000 minNm. Computed at eac
 PRESETS: dict[str, dict[str, Any]] = {
     "ai4i": {
         "description": "AI4I 2020 split by product type L/M/H: machine failure (binary) from five process readings "
-        "and three derived ones (power, temperature difference, strain); 5 rounds of 10 local epochs",
+        "and three derived ones (power, temperature difference, strain); 5 rounds of 12 local epochs",
         "task": {
             "task": "classification",
             "target": AI4I_TARGET,
             "features": list(AI4I_FEATURES),
             "derived": dict(AI4I_DERIVED),
             "family": "mlp",
-            "hidden": [64, 32],
-            "local_epochs": 10,
+            "hidden": [128, 64],
+            "local_epochs": 12,
             "learning_rate": 0.01,
-            "batch_size": 256,
+            "batch_size": 128,
             "seed": 0,
             "test_fraction": 0.2,
             "split_key": "UDI",

@@ -98,6 +98,13 @@ def test_truncation_skips_the_tail_of_permutations(central, game):
     assert truncated.trainings <= plain.trainings
 
 
+def test_truncation_never_stops_at_the_empty_coalition():
+    # a helps as much as b harms: u(N) = u(∅), yet neither is worth 0
+    table = {"": 0.0, "a": 1.0, "b": -1.0, "ab": 0.0}
+    result = monte_carlo_shapley("ab", lambda s: table["".join(sorted(s))], permutations=2, tolerance=0.5)
+    assert result.values == {"a": pytest.approx(1.0), "b": pytest.approx(-1.0)}
+
+
 def test_gtg_shapley_ranks_like_exact_federated_shapley_without_training(game):
     players = list(game.providers)
     exact_federated = exact_shapley(players, federated_utility(game))

@@ -147,9 +147,12 @@ def monte_carlo_shapley(
     Permutations come in blocks of n cyclic shifts of one random permutation, so that within a block every
     player stands at every position once: the first position's gain (u of a player alone, usually most of a
     player's value) is then sampled equally for all, which removes the largest source of variance of plain
-    sampling (measured on the AI4I game: Spearman with exact 0.2–0.7 plain, see the benchmark).
-    A permutation's scan stops once its prefix's utility is within ``tolerance`` of the grand coalition's
-    (later players get 0 in it). Utilities are cached per coalition, so ``trainings`` ≤ 2^n."""
+    sampling (measured on an AUC version of the AI4I game: Spearman with exact 0.2–0.7 with plain random
+    permutations, 0.975 with blocks, at the same number of permutations).
+    A permutation's scan stops once its (non-empty) prefix's utility is within ``tolerance`` of the grand
+    coalition's (later players get 0 in it): where u(N) is itself within ``tolerance`` of u(∅) — a harmful
+    provider cancelling the others — truncating at the empty prefix would give everyone 0. Utilities are
+    cached per coalition, so ``trainings`` ≤ 2^n."""
     listed = _players(players)
     if not isinstance(permutations, int) or permutations < 1:
         raise ResonanceError(
@@ -174,7 +177,7 @@ def monte_carlo_shapley(
         prefix: frozenset = frozenset()
         before = counted(prefix)
         for position, p in enumerate(order):
-            if tolerance > 0 and abs(whole - before) <= tolerance:
+            if tolerance > 0 and prefix and abs(whole - before) <= tolerance:
                 truncated += len(order) - position
                 break
             prefix = prefix | {p}

@@ -12,10 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
 
 from resonance import tokens
-from resonance.registry import models as m
 from resonance.registry import services
 from resonance.registry.concepts import CONCEPTS
 from resonance.registry.db import transaction
@@ -113,14 +111,14 @@ def build(registry: Any, trained: dict[str, Any], tmp_path: Path) -> Space:
             },
         )
         spec = trained["spec"]
-        owner = session.scalars(select(m.Organisation).where(m.Organisation.code == "model-co")).one()
         job_spec = {
             "consumer": "model-co",
             "model": {"code": MODEL, "name_zh": "机床故障预测", "industry": "machine_tools", "scenario": "JS-MT-01"},
             "task": spec.model_dump(mode="json"),
         }
-        job = m.Job(kind="training", name="test", submitter_org_id=owner.id, status="completed", spec=job_spec)
-        session.add(job)
+        # through the registry (so that search indexes it: only its parties and the operator may find it)
+        job = _add(session, "jobs", {"kind": "training", "name": "测试作业 test job", "submitter": "model-co"})
+        job.status, job.spec = "completed", job_spec
         session.flush()
         out = tmp_path / "job-out"
         out.mkdir()

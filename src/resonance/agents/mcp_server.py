@@ -161,13 +161,9 @@ def dataset_metadata(session: Session, principal: Principal, key: str) -> dict[s
 
         raise NotFound("dataset", key)
     fields = json.loads(json.dumps(services.read_one(session, datasets, row), default=str))
-    quality = row.quality or {}
-    return {
-        **fields,
-        "card": row.card,
-        "quality": {k: quality[k] for k in ("score", "grade", "dimensions") if k in quality},
-        "fingerprint": row.fingerprint,
-    }
+    # what the node published: the card, the quality report (counts and column names, never values) and the
+    # confirmed sensitivity grade; the profile (value distributions) is left to the registry API
+    return {**fields, "card": row.card, "quality": row.quality, "grading": row.grading, "fingerprint": row.fingerprint}
 
 
 def open_space(database_url: str | None = None, home: Path | None = None) -> Space:

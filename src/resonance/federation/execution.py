@@ -41,10 +41,17 @@ def run(
                 status=409,
             )
         plan = jobs.plan_of(job)
-        superlink.require_running(space_home)
-        out = jobs.job_dir(space_home, job.id)
-        out.mkdir(parents=True, exist_ok=True)
-        handle = runner.submit(space_home, APP_DIR, {"job": plan.to_json(), "out": str(out)}, name=f"job-{job.id}")
+    superlink.require_running(space_home)
+    out = jobs.job_dir(space_home, job_id)
+    out.mkdir(parents=True, exist_ok=True)
+    # Submitting takes seconds (a `flwr run` process); no transaction stays open over it, since on SQLite a read
+    # transaction that another process's write overtakes can no longer write ("database is locked").
+    handle = runner.submit(space_home, APP_DIR, {"job": plan.to_json(), "out": str(out)}, name=f"job-{job_id}")
+    with sessions() as session, session.begin():
+        job = jobs.get(session, job_id)
+        if job.status != "queued":  # cancelled while the run was being submitted
+            handle.stop()
+            return summary(session, job, None)
         jobs.mark_running(session, job, handle.run_id)
     offset = 0
     deadline = time.monotonic() + timeout

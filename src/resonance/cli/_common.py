@@ -12,6 +12,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
@@ -55,7 +56,7 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*("" if v is None else escape(str(v)) for v in row))  # values are data, never markup
     console.print(table)
 
 
@@ -68,13 +69,13 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except ResonanceError as exc:
             head = f"{exc.where}: {exc.what}" if exc.where else exc.what
-            err_console.print(f"[bold red]error:[/] {head}", highlight=False)
+            err_console.print(f"[bold red]error:[/] {escape(head)}", highlight=False)
             for problem in exc.problems[:50]:
-                err_console.print(f"  - {problem}", highlight=False)
+                err_console.print(f"  - {escape(str(problem))}", highlight=False)
             if len(exc.problems) > 50:
                 err_console.print(f"  … and {len(exc.problems) - 50} more", highlight=False)
             if exc.fix:
-                err_console.print(f"[bold]fix:[/] {exc.fix}", highlight=False)
+                err_console.print(f"[bold]fix:[/] {escape(exc.fix)}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper

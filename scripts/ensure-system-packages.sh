@@ -5,7 +5,7 @@
 set -u
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
-command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
+command -v libreoffice >/dev/null 2>&1 || missing+=(libreoffice-writer-nogui)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 [ ${#missing[@]} -eq 0 ] && exit 0

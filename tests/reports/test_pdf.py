@@ -16,13 +16,18 @@ import pytest
 from PIL import Image
 
 TOOLS = ("libreoffice", "pdftotext", "pdfimages", "pdftoppm")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        any(shutil.which(tool) is None for tool in TOOLS),
-        reason="needs LibreOffice and poppler-utils (Debian: libreoffice-writer poppler-utils fonts-noto-cjk)",
-    ),
-]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _tools() -> None:
+    """`make test` installs these (scripts/ensure-system-packages.sh); a run without them fails, never skips."""
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(
+            f"{', '.join(missing)} not found: install Debian's libreoffice-writer-nogui, poppler-utils and "
+            "fonts-noto-cjk (scripts/ensure-system-packages.sh does it)"
+        )
 
 
 def _run(*args: str, cwd: Path | None = None) -> str:

@@ -47,7 +47,10 @@ def one(preset_name: str, root: Path) -> dict[str, Any]:
 
 def main(presets: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="resonance-demotime-") as tmp:
-        runs = [one(name, Path(tmp)) for name in presets]
+        runs = []
+        for name in presets:
+            runs.append(one(name, Path(tmp)))
+            print(json.dumps({"run": runs[-1]}), file=sys.stderr, flush=True)  # each run as soon as it ends
     base = runs[0]["wall_s"]
     print(json.dumps({"runs": runs, "ratios_to_first": [round(r["wall_s"] / base, 3) for r in runs]}, indent=1))
     return 0

@@ -35,7 +35,7 @@ expect.set_options(timeout=TIMEOUT_MS)
 def server(seeded_url: tuple[str, World]) -> Iterator[str]:
     url, _ = seeded_url
     # the space home of this test run: it holds the key that signed the seeded ledger events
-    with running_space(url, Path(os.environ["RESONANCE_HOME"])) as base:
+    with running_space(url, Path(os.environ["RESONANCE_HOME"]), timeout=240) as base:  # a busy machine starts slowly
         yield base
 
 

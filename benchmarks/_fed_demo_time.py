@@ -18,6 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+# this folder comes first on sys.path when the script runs, and its profile.py would shadow the standard library's
+# (torch imports cProfile → profile, in the references' thread): look here last, as federation.py does
+_HERE = str(Path(__file__).resolve().parent)
+sys.path[:] = [p for p in sys.path if p not in (_HERE, "")] + [_HERE]
+
 
 def one(preset_name: str, root: Path) -> dict[str, Any]:
     from resonance.demo.run import run_demo

@@ -321,3 +321,25 @@ def test_reports_download_in_each_format(op, fmt: str, suffix: str) -> None:  # 
         assert "江苏省" in response.content.decode("utf-8")
     else:
         assert response.content[:2] == b"PK"  # DOCX and XLSX are zip files
+
+
+def test_overview_progress_follows_registry_writes(site: Site, op) -> None:  # type: ignore[no-untyped-def]
+    def checks_met(html: str) -> str:
+        found = re.search(r'id="entity-baowu-demo">.*?已达标检查项 (\d+/\d+)', html, re.S)
+        assert found is not None
+        return found.group(1)
+
+    before = checks_met(op.get("/web/").text)
+    assert checks_met(op.get("/web/").text) == before  # the cached evaluation, same answer
+    with transaction(site.sessions) as session:  # type: ignore[arg-type]
+        entity = session.scalar(select(m.ActionEntity.id).where(m.ActionEntity.code == "baowu-demo"))
+        report = m.Report(entity_id=entity, kind="phase", title="示例阶段总结", status="submitted")
+        report.submitted_on = date(2026, 8, 1)
+        session.add(report)
+    try:
+        met, total = (int(x) for x in before.split("/"))
+        assert checks_met(op.get("/web/").text) == f"{met + 1}/{total}"  # the write was seen at once
+    finally:
+        with transaction(site.sessions) as session:  # type: ignore[arg-type]
+            session.delete(session.scalars(select(m.Report).where(m.Report.title == "示例阶段总结")).one())
+    assert checks_met(op.get("/web/").text) == before

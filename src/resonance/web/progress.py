@@ -18,14 +18,14 @@ from resonance.registry import generation, rules
 from resonance.registry.rules import EntityProgress
 
 _lock = threading.Lock()
-_cache: dict[tuple[int, str], tuple[tuple[object, ...], list[EntityProgress]]] = {}
+_cache: dict[tuple[str, str], tuple[tuple[object, ...], list[EntityProgress]]] = {}
 
 
 def all_progress(session: Session, lang: str, today: date) -> list[EntityProgress]:
     """``rules.progress`` of every entity, computed again only when the registry or the day has changed."""
     engine = session.get_bind()
     state = (generation.read(session.connection()), generation.local_writes(), today)
-    slot = (id(engine), lang)
+    slot = (engine.url.render_as_string(hide_password=True), lang)  # one entry per database and language
     with _lock:
         cached = _cache.get(slot)
     if cached is not None and cached[0] == state and state[0] is not None:

@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+import os
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter
@@ -30,19 +33,33 @@ from resonance.web.pages import (
 )
 
 STATIC_PATH = "/web/static"
+PLOTLY_JS = "vendor/plotly.min.js"
+
+
+def _plotly_js() -> Path:
+    spec = find_spec("plotly")
+    assert spec is not None and spec.origin is not None, "plotly is a dependency of resonance-space"
+    return Path(spec.origin).parent / "package_data" / "plotly.min.js"
 
 
 class BundledFiles(StaticFiles):
     """The package's static files; the vendored libraries may be cached by browsers for a day.
 
-    plotly.js is 4.8 MB: without a freshness lifetime a browser revalidates it on every page with a chart,
+    plotly.js (4.8 MB, served from the installed plotly package): without a freshness lifetime a browser revalidates it on every page with a chart,
     and a page's scripts are only compiled once from cache when the file is reused as is.
     """
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        if path == PLOTLY_JS:  # served from the installed plotly package (a dependency), not a copy in our tree
+            full = _plotly_js()
+            return (str(full), full.stat()) if full.is_file() else ("", None)
+        return super().lookup_path(path)
 
     def file_response(self, *args: Any, **kwargs: Any) -> Response:
         response = super().file_response(*args, **kwargs)
         path = str(args[0]) if args else ""
-        response.headers["Cache-Control"] = "public, max-age=86400" if "/vendor/" in path else "no-cache"
+        vendored = "/vendor/" in path or path == str(_plotly_js())
+        response.headers["Cache-Control"] = "public, max-age=86400" if vendored else "no-cache"
         return response
 
 

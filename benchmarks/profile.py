@@ -213,6 +213,8 @@ def _query_kind(sql: str) -> str:
         ("_profile_sample AS", "deterministic sample (ORDER BY hash LIMIT)"),
         ("approx_top_k", "frequent-value candidates (on the sample)"),
         ("corr(", "correlations (on the sample)"),
+        ("GROUPING SETS", "exact value counts (GROUPING SETS, one scan)"),
+        ("SEMI JOIN", "exact counts of candidate values (semi-join per column)"),
         ("UNPIVOT", "exact value counts (UNPIVOT + GROUP BY)"),
         ("WITH g AS", "top values of high-cardinality text (GROUP BY per column)"),
         ("hash(t)", "duplicate rows (hash of the row, GROUP BY)"),

@@ -3,6 +3,7 @@ its cutoff, and materialising a CSV in file order."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import duckdb
@@ -92,3 +93,107 @@ def test_materialising_a_bad_csv_restores_the_setting(tmp_path: Path) -> None:
         with pytest.raises(duckdb.Error):
             _csv_source._create_in_file_order(con, "t", "read_csv('/no/such/file.csv')")
         assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (False,)
+
+
+def _mixed_table(con: duckdb.DuckDBPyConnection) -> list[q.Plan]:
+    con.execute(
+        "CREATE TABLE t AS SELECT i % 7 AS a, CASE WHEN i % 5 = 0 THEN NULL ELSE (i % 3) * 0.5 END AS b, "
+        "CASE WHEN i % 11 = 0 THEN 'nan'::DOUBLE WHEN i % 13 = 0 THEN 'inf'::DOUBLE ELSE i % 4 END AS c, "
+        "'v' || (i % 9) AS d, CASE WHEN i % 2 = 0 THEN NULL ELSE '甲' || (i % 3) END AS e, "
+        "TIMESTAMP '2024-01-01' + INTERVAL (i % 6) HOUR AS f FROM range(1000) r(i)"
+    )
+    plans = _plans(con)
+    plans[2].guard = True  # a float column found to hold NaN / infinity
+    return plans
+
+
+@pytest.mark.parametrize("family", ["HUGEINT", "DOUBLE", "VARCHAR", "TIMESTAMP"])
+def test_value_counts_by_grouping_sets_are_those_by_unpivot(family: str) -> None:
+    with duckdb.connect() as con:
+        plans = _mixed_table(con)
+        chosen = {
+            "HUGEINT": [plans[0]],
+            "DOUBLE": [plans[1], plans[2], plans[0]],
+            "VARCHAR": [plans[3], plans[4]],
+            "TIMESTAMP": [plans[5]],
+        }[family]
+        plain = con.execute(q.value_counts_sql("t", chosen, family)).fetchall()
+        sets = con.execute(q.value_counts_sql("t", chosen, family, grouping_sets=True)).fetchall()
+    assert sorted(sets, key=repr) == sorted(plain, key=repr)
+    assert all(value is not None for _, value, _ in sets)  # each column's NULL group is left out
+    if family == "VARCHAR":
+        assert ("c1", "甲1", 167) in sets and len(sets) == 9 + 3
+
+
+def test_candidate_counts_by_semi_join_are_those_of_an_in_list() -> None:
+    with duckdb.connect() as con:
+        plans = _mixed_table(con)
+        numeric, stamps = [plans[1], plans[2], plans[0]], [plans[5]]
+        for plan, wanted in zip(numeric, [[0.5, 1.0, 7.0, 0.5], [1.0, 3.0, 99.0], [0.0, 6.0]], strict=True):
+            plan.stats["wanted"] = wanted
+        stamps[0].stats["wanted"] = [dt.datetime(2024, 1, 1, 2), dt.datetime(2024, 1, 1, 5), dt.datetime(2023, 1, 1)]
+        found: dict[str, dict] = {p.name: {} for p in numeric + stamps}
+        expected: dict[str, dict] = {}
+        for group in (numeric, stamps):
+            assert len({q.seen_family(p) for p in group}) == 1
+            sql, params = q.seen_sql("t", group)
+            for index, value, count in con.execute(sql, params).fetchall():
+                found[group[index].name][value] = count
+            for plan in group:
+                x = q.finite(plan) if plan.kind == "numeric" else plan.expr
+                marks = ", ".join("?" for _ in plan.stats["wanted"])
+                (row,) = con.execute(
+                    f"SELECT histogram(CASE WHEN {x} IN ({marks}) THEN {x} END) FROM t", plan.stats["wanted"]
+                ).fetchall()
+                expected[plan.name] = dict(row[0] or {})
+    assert found == expected
+    assert found["b"] == {0.5: 267, 1.0: 266} and found["f"] == {
+        dt.datetime(2024, 1, 1, 2): 167,
+        dt.datetime(2024, 1, 1, 5): 166,
+    }
+
+
+def _mixed_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "mixed.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            "COPY (SELECT i % 7 AS a, CASE WHEN i % 5 = 0 THEN NULL ELSE (i % 3) * 0.5 END AS b, "
+            "(i * 7919) % 20011 AS big, 'v' || (i % 9) AS d, '甲' || (i % 4) AS e, "
+            "TIMESTAMP '2024-01-01' + INTERVAL (i % 6) HOUR AS f, TIMESTAMP '2024-01-01' + INTERVAL (i) MINUTE AS g "
+            f"FROM range(30000) r(i)) TO '{path}' (HEADER)"
+        )
+    return path
+
+
+def test_the_profile_with_grouping_sets_is_the_profile_without(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _mixed_csv(tmp_path)
+    with open_source(path, workdir=tmp_path / "w") as source:
+        plain = profile(source).as_dict()
+    monkeypatch.setattr(q, "GROUPING_SETS_ROWS", 0)
+    monkeypatch.setattr(q, "GROUPING_SETS_COLUMNS", 2)
+    sent: list[str] = []
+    real = q.value_counts_sql
+    monkeypatch.setattr(q, "value_counts_sql", lambda *a, **k: sent.append(real(*a, **k)) or sent[-1])
+    with open_source(path, workdir=tmp_path / "w") as source:
+        sets = profile(source).as_dict()
+    assert sent and all("GROUPING SETS" in sql for sql in sent)
+    plain.pop("seconds"), sets.pop("seconds")
+    assert sets == plain
+    assert plain["columns"][2]["top_values_exact"] is False  # 'big' went through the candidate semi-join
+
+
+def test_duplicates_are_not_grouped_when_a_column_is_unique(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "dup.csv"
+    with duckdb.connect() as con:  # 'serial' is unique text (exactly counted); rows 0-99 repeat as rows 100-199
+        con.execute(f"COPY (SELECT i % 100 AS a, 'x' || (i % 100) AS b FROM range(200) r(i)) TO '{path}' (HEADER)")
+        con.execute(
+            f"COPY (SELECT i % 100 AS a, 'x' || (i % 100) AS b, 'S' || i AS serial FROM range(200) r(i)) "
+            f"TO '{tmp_path / 'unique.csv'}' (HEADER)"
+        )
+    with open_source(path, workdir=tmp_path / "w") as source:
+        assert profile(source).duplicate_rows == 100
+    monkeypatch.setattr(q, "duplicates_sql", lambda relation: pytest.fail("the row hashes were grouped"))
+    with open_source(tmp_path / "unique.csv", workdir=tmp_path / "w") as source:
+        assert profile(source).duplicate_rows == 0
+    with open_source(path, workdir=tmp_path / "w") as source, pytest.raises(pytest.fail.Exception):
+        profile(source)  # no unique column: the GROUP BY of row hashes is still what counts them

@@ -84,7 +84,8 @@ class Run:
             self._sample(sample_rows)
         with self.tracker.phase("distributions"):
             self._value_counts(share=0.5)
-            self._wide(self._distribution_items, self.plans, share=0.5)
+            self._wide(self._distribution_items, self.plans, share=0.4)
+            self._seen(share=0.1)
         heavy_text = [p for p in self.plans if p.stats.get("heavy") == "text"]
         with self.tracker.phase("values", len(heavy_text)):
             for plan in heavy_text:
@@ -163,10 +164,30 @@ class Run:
                 elif plan.kind == "text":
                     stats["heavy"] = "text"
         start, total, done = self.tracker.within, sum(len(m) for m in families.values()), 0
+        sets = self.rows >= q.GROUPING_SETS_ROWS
         for family, members in families.items():
-            for chunk in q.chunks(members, q.UNPIVOT_COLUMNS):
-                for index, value, count in self.query(q.value_counts_sql(self.relation, chunk, family)):
+            for chunk in q.chunks(members, q.GROUPING_SETS_COLUMNS if sets else q.UNPIVOT_COLUMNS):
+                sql = q.value_counts_sql(self.relation, chunk, family, grouping_sets=sets)
+                for index, value, count in self.query(sql):
                     chunk[int(index[1:])].stats["value_counts"][value] = int(count)
+                done += len(chunk)
+                self.tracker.at(start + share * done / total)
+
+    def _seen(self, share: float) -> None:
+        """Exact counts of the candidate values (``stats["wanted"]``) of the columns that have no exact value
+        counts: a semi-join of each column with its candidates, UNION ALL per value type and chunk of columns.
+        (An ``IN`` list in the wide scan compared every row with every candidate: four times the CPU.)"""
+        families: dict[str, list[q.Plan]] = {}
+        for plan in self.plans:
+            if plan.stats.get("wanted"):
+                plan.stats["seen"] = {}
+                families.setdefault(q.seen_family(plan), []).append(plan)
+        start, total, done = self.tracker.within, sum(len(m) for m in families.values()), 0
+        for members in families.values():
+            for chunk in q.chunks(members, q.SEEN_COLUMNS):
+                sql, params = q.seen_sql(self.relation, chunk)
+                for index, value, count in self.query(sql, params):
+                    chunk[int(index)].stats["seen"][value] = int(count)
                 done += len(chunk)
                 self.tracker.at(start + share * done / total)
 
@@ -185,9 +206,7 @@ class Run:
             if distinct > TOP_EXACT_LIMIT:  # else the exact value counts say how often each value was seen
                 wanted = sorted({float(v) for v in wanted} | set(_order_candidates(stats, step)))
         if wanted and "value_counts" not in stats:
-            x = q.finite(plan) if kind == "numeric" else expr
-            marks = ", ".join("?" for _ in wanted)
-            items.add(plan, "seen", f"histogram(CASE WHEN {x} IN ({marks}) THEN {x} END)", *wanted, cost=q.MAP_COST)
+            stats["wanted"] = wanted  # counted exactly by ``_seen``, a join per column
         if kind == "temporal" and stats.get("non_null"):
             x = f"CAST({expr} AS TIMESTAMP)"
             for side in ("min", "max"):
@@ -208,11 +227,12 @@ class Run:
             f"WHERE {plan.expr} IS NOT NULL GROUP BY ALL) "
             f"SELECT (SELECT count(*) FROM g WHERE c < {self.k}), "
             f"(SELECT list([v, c::VARCHAR]) FROM (SELECT v, c FROM g WHERE c >= {self.k} "
-            f"ORDER BY c DESC, v LIMIT {int(top)}))"
+            f"ORDER BY c DESC, v LIMIT {int(top)})), (SELECT count(*) FROM g)"
         )
-        ((suppressed, kept),) = self.query(sql)
+        ((suppressed, kept, groups),) = self.query(sql)
         plan.stats["top"] = [{"value": v, "count": int(c)} for v, c in kept or []]
         plan.stats["suppressed"] = int(suppressed)
+        plan.stats["exact_distinct"] = int(groups)
 
     # -- assembling one column ------------------------------------------------------------------------------------
     def _column(self, plan: q.Plan, top: int) -> ColumnProfile:
@@ -312,9 +332,24 @@ class Run:
 
     # -- table-level facts ----------------------------------------------------------------------------------------
     def duplicates(self) -> int:
+        """Rows that repeat an earlier row. None when some column is known to hold as many distinct non-null
+        values as there are rows (exact counts, e.g. a serial number): then no two rows are equal, and the
+        GROUP BY of every row's hash is not needed."""
         with self.tracker.phase("duplicates"):
+            if self.rows and any(self._distinct_exact(plan) == self.rows for plan in self.plans):
+                return 0
             ((groups, rows_in_groups),) = self.query(q.duplicates_sql(self.relation))
         return int(rows_in_groups) - int(groups)
+
+    @staticmethod
+    def _distinct_exact(plan: q.Plan) -> int | None:
+        """How many distinct non-null values the column holds, where that was counted exactly."""
+        stats = plan.stats
+        if "exact_distinct" in stats:
+            return int(stats["exact_distinct"])
+        if "value_counts" in stats and not plan.recast and not plan.guard:
+            return len(stats["value_counts"] or {})
+        return None
 
     def correlations(self) -> tuple[list[dict[str, Any]], int]:
         """Pearson correlations between the sampled numeric columns, strongest first; and the rows used."""

@@ -119,6 +119,7 @@ def test_login_visit_every_page_with_no_console_errors(page: Any, seeded_url: tu
         "08-models": ("/web/models", "模型"),
         "09-model": ("/web/models/mt-failure", "工业母机故障预测行业模型"),
         "10-leaderboards": ("/web/leaderboards", "评测榜单"),
+        "10b-flywheel": ("/web/flywheel", "数据飞轮"),
         "11-jobs": ("/web/jobs", "训练任务"),
         "12-job": (f"/web/jobs/{world.job_id}", f"任务 {world.job_id}: mt-failure federated"),
         "13-contracts": ("/web/contracts", "数字合约"),

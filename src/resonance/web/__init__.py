@@ -22,6 +22,7 @@ from resonance.web.pages import (
     conformance,
     contracts,
     datasets,
+    flywheel,
     industries,
     jobs,
     ledger,
@@ -45,7 +46,8 @@ def _plotly_js() -> Path:
 class BundledFiles(StaticFiles):
     """The package's static files; the vendored libraries may be cached by browsers for a day.
 
-    plotly.js (4.8 MB, served from the installed plotly package): without a freshness lifetime a browser revalidates it on every page with a chart,
+    plotly.js (4.8 MB, served from the installed plotly package): without a freshness lifetime a browser
+    revalidates it on every page with a chart,
     and a page's scripts are only compiled once from cache when the file is reused as is.
     """
 
@@ -84,6 +86,7 @@ for _module in (
     datasets,
     scenarios,
     models,
+    flywheel,
     jobs,
     contracts,
     ledger,

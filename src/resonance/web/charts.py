@@ -130,3 +130,31 @@ def round_metrics(rounds: list[dict[str, Any]], lang: Lang) -> Markup | str:
     ]
     layout = _layout(320, xaxis=_axis(text("round", lang), dtick=1), yaxis=_axis(text("value", lang)))
     return to_html(lines, layout)
+
+
+def before_after(rows: list[dict[str, Any]], lang: Lang) -> Markup | str:
+    """Grouped bars, before and after, per metric of a flywheel cycle, with the 95% intervals as error bars."""
+    labels, sides = [], {"before": ([], [], []), "after": ([], [], [])}
+    for row in rows:
+        label = f"{text('part_' + row['part'], lang)} {row['metric']}"
+        labels.append(label)
+        for side, (ys, plus, minus) in sides.items():
+            value = row.get(side) or {}
+            v, low, high = value.get("value"), value.get("low"), value.get("high")
+            ys.append(v)
+            plus.append(high - v if v is not None and high is not None else 0)
+            minus.append(v - low if v is not None and low is not None else 0)
+    if not any(v is not None for ys, _, _ in sides.values() for v in ys):
+        return ""
+    bars = [
+        {
+            "type": "bar",
+            "name": text(side, lang),
+            "x": labels,
+            "y": ys,
+            "error_y": {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus},
+        }
+        for side, (ys, plus, minus) in sides.items()
+    ]
+    layout = _layout(300, barmode="group", yaxis=_axis(text("value", lang), range=[0, 1.05]))
+    return to_html(bars, layout)

@@ -169,6 +169,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "value": ("数值", "Value"),
     "round": ("轮次", "Round"),
     "no_rounds": ("没有逐轮指标。", "No per-round metrics."),
+    # flywheel
+    "flywheel": ("数据飞轮", "Flywheel"),
+    "flywheel_intro": (
+        "评测诊断 → 数据集定向优化 → 模型能力提升：每一轮记录诊断出的薄弱切片、"
+        "数据需求与优化前后的指标（95% 置信区间）。",
+        "Evaluate and diagnose → targeted data → better model: each cycle records the weak slice it found, the data "
+        "demands, and the metrics before and after (95% intervals).",
+    ),
+    "no_cycles": (
+        "尚无飞轮记录：用 resonance flywheel run 运行一轮。",
+        "No flywheel cycles yet: run one with `resonance flywheel run`.",
+    ),
+    "cycle": ("轮次记录", "Cycle"),
+    "slice": ("切片", "Slice"),
+    "seconds": ("用时（秒）", "Seconds"),
+    "before_after": ("优化前后", "Before and after"),
+    "before": ("优化前", "Before"),
+    "after": ("优化后", "After"),
+    "verdict": ("结论（按置信区间）", "Verdict (by the intervals)"),
+    "part_slice": ("切片", "slice"),
+    "part_overall": ("总体", "overall"),
+    "verdict_better": ("提升", "better"),
+    "verdict_worse": ("下降", "worse"),
+    "verdict_tie": ("持平（区间重叠）", "tie (intervals overlap)"),
+    "demands": ("数据需求", "Data demands"),
     "evaluations": ("评测结果", "Evaluation results"),
     "evaluator": ("评测机构", "Evaluator"),
     "no_evaluations": (

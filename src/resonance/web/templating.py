@@ -40,6 +40,7 @@ NAV: tuple[tuple[str, str, str | None], ...] = (
     ("/scenarios", "scenarios", None),
     ("/models", "models", None),
     ("/leaderboards", "leaderboards", None),
+    ("/flywheel", "flywheel", None),
     ("/jobs", "jobs", "jobs"),
     ("/contracts", "contracts", "contracts"),
     ("/ledger", "ledger", "ledger"),

@@ -17,8 +17,9 @@ def show(
     metric: str | None = typer.Option(None, "--metric", help="auc, f1, recall_at_precision, rmse, mae, …"),
     json_out: bool = JSON_OPTION,
 ) -> None:
-    """Models ranked on each evaluation dataset by their signed results, with reproducibility data."""
-    from resonance.evaluation import leaderboard
+    """Models ranked on each evaluation dataset by their signed results, with reproducibility data; agents ranked
+    on their scenario's test cases."""
+    from resonance.agents import leaderboard
 
     with registry_session() as session:
         rows = leaderboard.rows(session, industry=industry, scenario=scenario, metric=metric)
@@ -34,11 +35,11 @@ def show(
         entries = [r for r in rows if r["board"] == board]
         print_table(
             f"评测榜单 leaderboard: {board} ({'higher' if entries[0]['higher_is_better'] else 'lower'} is better)",
-            ["rank", "model", "value", "95% CI", "ties with", "model sha256", "dataset version", "code"],
+            ["rank", "model / agent", "value", "95% CI", "ties with", "model sha256", "dataset version", "code"],
             [
                 [
                     r["rank"],
-                    r["model"],
+                    f"agent {r['agent']} ({r['model']})" if r.get("agent") else r["model"],
                     _f(r["value"]),
                     f"{_f(r['low'])}–{_f(r['high'])}",
                     ", ".join(r["ties"]),

@@ -17,11 +17,12 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from resonance.agents import leaderboard  # the models' boards, then the agents' (scenario test cases)
 from resonance.api.auth import PrincipalDep
 from resonance.api.deps import SessionDep
 from resonance.api.errors import ERROR_RESPONSES
 from resonance.errors import Forbidden, NotFound
-from resonance.evaluation import data_demands, leaderboard, runs
+from resonance.evaluation import data_demands, runs
 from resonance.registry import models as m
 from resonance.registry.references import resolve
 from resonance.settings import get_settings

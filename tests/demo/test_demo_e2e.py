@@ -46,6 +46,12 @@ def test_demo_json_trains_over_three_nodes_and_verifies_the_ledger(tmp_path: Pat
         if r["rule_id"] == "common_datasets_per_industry" and r["scope_key"] == "machine_tools"
     )
     assert (machine_tools["current"], machine_tools["missing"]) == (3, 2)
+    # the scenario agent's act: signed card, the federated model through MCP, scored on the scenario's cases
+    agent = out["agent"]
+    assert agent["agent"] == "mt-maintenance" and agent["model"] == out["job"]["model"]
+    assert agent["score"]["n_cases"] == 11 and 0.0 <= agent["score"]["action_accuracy"]["value"] <= 1.0
+    assert len(agent["examples"]) == 4 and all(e["text_zh"] and e["text_en"] for e in agent["examples"])
+    assert agent["leaderboard"][0]["subject"] == "agent:mt-maintenance" and agent["seconds"] > 0
     # every process was stopped: nothing listens for this home any more
     home = Path(out["home"])
     assert not (home / "federation" / "superlink.json").exists()

@@ -23,8 +23,14 @@ def demo(
     rounds: int | None = typer.Option(None, min=1, max=200, help="federated training rounds (default: the preset's)"),
     json_out: bool = typer.Option(False, "--json", help="end with one JSON object instead of tables"),
     lang: str = typer.Option("zh", help="zh or en"),
+    agent: bool = typer.Option(
+        True, "--agent/--no-agent", help="then the scenario agent's act: signed A2A card, MCP, diagnose, score"
+    ),
 ) -> None:
-    """Run the end-to-end demo in a fresh space (its own SQLite registry, processes stopped at the end)."""
+    """Run the end-to-end demo in a fresh space (its own SQLite registry, processes stopped at the end).
+
+    ``seconds`` is the federated demo (space, nodes, contracts, training, references, ledger); the agent's act
+    runs after it on the same space and reports its own ``agent.seconds``."""
     from resonance.demo.run import DEMO_PRESET, run_demo
     from resonance.federation.learning.presets import preset
 
@@ -59,12 +65,27 @@ def demo(
                 bar.console.print(f"node {event.get('node')} {event['event']}: {event.get('reason')}")
 
         result = run_demo(home, rounds=rounds, lang=lang, step=step, on_event=on_event)
+        if agent:
+            result["agent"] = _agent_act(home, step)
         step("done")
     progress_objects = result.pop("_progress")
     if json_out:
         print_json(result)
         return
     _print(result, progress_objects, lang)
+
+
+def _agent_act(home: Path, step: Any) -> dict[str, Any]:
+    import time
+
+    from resonance.demo.agent import run_agent
+    from resonance.demo.world import space_home
+
+    started = time.perf_counter()
+    with space_home(home):
+        summary = run_agent(home, f"sqlite:///{home / 'registry.sqlite'}", step=step)
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    return summary
 
 
 def _print(result: dict[str, Any], progress_objects: list[Any], lang: str) -> None:
@@ -102,6 +123,15 @@ def _print(result: dict[str, Any], progress_objects: list[Any], lang: str) -> No
         f"model {job['model']} registered with lineage · ledger: {result['ledger_events']} events, "
         f"verified = {result['ledger_verified']} · {result['seconds']} s"
     )
+    agent = result.get("agent")
+    if agent:
+        for example in agent["examples"]:
+            console.print(f"{example['case']}: {example['text_' + ('zh' if lang == 'zh' else 'en')]}", highlight=False)
+        score = agent["score"]["action_accuracy"]
+        console.print(
+            f"智能体 agent {agent['agent']} (through MCP) on {agent['score']['n_cases']} scenario cases: action "
+            f"accuracy {score['value']:.2f} (95% CI {score['low']:.2f}–{score['high']:.2f}) · {agent['seconds']} s"
+        )
     for entity_progress in progress_objects:
         _print_entity(entity_progress, lang)
     console.print(

@@ -87,3 +87,33 @@ def readable_row(session: Session, principal: Principal, concept_name: str, key:
     if not can_read_row(principal, concept, row):
         raise NotFound(concept.singular, key, fix=f"list the {concept.name} you may see at /web/{concept.name}")
     return row
+
+
+def search_page(
+    request: Any,
+    session: Session,
+    principal: Principal,
+    concept_name: str,
+    *,
+    q: str,
+    industry: str,
+    facet: tuple[str, str, str, str],
+    page: int,
+) -> Any:
+    """A searchable list page (datasets, models, scenarios): ``facet`` = (filter, value, vocabulary, choices name).
+
+    The whole page, or only its results (``partials/<singular>_results.html``) when htmx asks for them."""
+    from resonance.web.templating import render
+
+    name, value, vocabulary, choices = facet
+    found = listing(session, principal, concept_name, {"industry": industry, name: value}, q.strip(), page)
+    singular = concept_name.removesuffix("s")
+    return render(
+        request,
+        f"{concept_name}.html",
+        partial=f"partials/{singular}_results.html",
+        status=found.error.status if found.error else 200,
+        found=found,
+        industries=industry_choices(session),
+        **{choices: vocab_choices(vocabulary)},
+    )

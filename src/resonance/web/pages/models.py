@@ -17,7 +17,7 @@ from resonance.registry.reading import read_one
 from resonance.web import charts
 from resonance.web.auth import LangDep, PrincipalDep
 from resonance.web.pages import page_router
-from resonance.web.pages._listing import industry_choices, listing, readable_row, vocab_choices
+from resonance.web.pages._listing import readable_row, search_page
 from resonance.web.templating import render
 
 router = page_router()
@@ -35,15 +35,15 @@ def model_list(
     kind: Annotated[str, Query(max_length=40)] = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    found = listing(session, principal, "models", {"industry": industry, "kind": kind}, q.strip(), page)
-    return render(
+    return search_page(
         request,
-        "models.html",
-        partial="partials/model_results.html",
-        status=found.error.status if found.error else 200,
-        found=found,
-        industries=industry_choices(session),
-        kinds=vocab_choices("model_kind"),
+        session,
+        principal,
+        "models",
+        q=q,
+        industry=industry,
+        page=page,
+        facet=("kind", kind, "model_kind", "kinds"),
     )
 
 

@@ -15,7 +15,7 @@ from resonance.registry.concepts import CONCEPTS
 from resonance.registry.reading import read_one, to_read
 from resonance.web.auth import LangDep, PrincipalDep
 from resonance.web.pages import page_router
-from resonance.web.pages._listing import industry_choices, listing, readable_row, vocab_choices
+from resonance.web.pages._listing import readable_row, search_page
 from resonance.web.templating import render
 
 router = page_router()
@@ -34,15 +34,15 @@ def scenario_list(
     stage: Annotated[str, Query(max_length=40)] = "",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    found = listing(session, principal, "scenarios", {"industry": industry, "stage": stage}, q.strip(), page)
-    return render(
+    return search_page(
         request,
-        "scenarios.html",
-        partial="partials/scenario_results.html",
-        status=found.error.status if found.error else 200,
-        found=found,
-        industries=industry_choices(session),
-        stages=vocab_choices("process_stage"),
+        session,
+        principal,
+        "scenarios",
+        q=q,
+        industry=industry,
+        page=page,
+        facet=("stage", stage, "process_stage", "stages"),
     )
 
 

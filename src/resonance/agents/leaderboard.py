@@ -52,7 +52,7 @@ def verified(result: m.EvaluationResult) -> bool:
 def agent_rows(
     session: Session, industry: str | None = None, scenario: str | None = None, metric: str | None = None
 ) -> list[dict[str, Any]]:
-    from resonance.evaluation.metrics import MetricValue, compare
+    from resonance.evaluation import leaderboard as boards_of_models
 
     industry_id = resolve(session, m.Industry, industry, where="industry").id if industry else None
     scenario_id = resolve(session, m.Scenario, scenario, where="scenario").id if scenario else None
@@ -107,11 +107,8 @@ def agent_rows(
             boards.setdefault((entry["dataset"], name), []).append(entry)
     out: list[dict[str, Any]] = []
     for (dataset_key, name), entries in boards.items():
-        values = [MetricValue(name, e["value"], e["low"], e["high"], True) for e in entries]
-        for entry, mine in zip(entries, values, strict=True):
-            verdicts = [(o, compare(v, mine)) for o, v in zip(entries, values, strict=True) if o is not entry]
-            entry["rank"] = 1 + sum(1 for _, verdict in verdicts if verdict == "better")
-            entry["ties"] = sorted(o["agent"] for o, verdict in verdicts if verdict == "tie")
+        boards_of_models.rank(entries, name, key="agent")
+        for entry in entries:
             entry["board"] = f"{dataset_key} · {name}"
         out.extend(entries)
     out.sort(key=lambda r: (r["dataset"], r["metric"], r["rank"], -(r["value"] or 0), r["agent"]))

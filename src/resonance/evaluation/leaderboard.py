@@ -101,7 +101,7 @@ def rows(
         boards.setdefault((entry["dataset"], name), []).append(entry)
     out: list[dict[str, Any]] = []
     for (dataset_key, name), entries in boards.items():
-        _rank(entries, name)
+        rank(entries, name)
         for entry in entries:
             entry["board"] = f"{dataset_key} · {name}"
         out.extend(entries)
@@ -117,13 +117,15 @@ def _metric_value(entry: dict[str, Any], name: str) -> MetricValue:
     return MetricValue.from_dict({"name": name, **entry, "higher_is_better": higher_is_better(name)})
 
 
-def _rank(entries: list[dict[str, Any]], name: str) -> None:
+def rank(entries: list[dict[str, Any]], name: str, key: str = "model") -> None:
+    """Set ``rank`` (1 + how many entries are significantly better, by the intervals) and ``ties`` (the ``key``
+    of each entry whose interval overlaps) on every entry of one board."""
     values = [_metric_value(e, name) for e in entries]
     for entry, mine in zip(entries, values, strict=True):
         verdicts = [(other, compare(theirs, mine)) for other, theirs in zip(entries, values, strict=True)
                     if other is not entry]  # fmt: skip
         entry["rank"] = 1 + sum(1 for _, verdict in verdicts if verdict == "better")
-        entry["ties"] = sorted(other["model"] for other, verdict in verdicts if verdict == "tie")
+        entry["ties"] = sorted(other[key] for other, verdict in verdicts if verdict == "tie")
 
 
 def _sort_value(entry: dict[str, Any]) -> float:

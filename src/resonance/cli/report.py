@@ -59,7 +59,7 @@ def _run(kind: str, entity: str, lang: str, out: Path, today: str | None, json_o
     zh = lang == "zh"
     console.print(("已生成报告（登记编号 %s）：" if zh else "report written (report row %s):") % files.report_id)
     for path in (files.docx, files.xlsx, files.markdown):
-        console.print(f"  {path}", highlight=False)
+        console.print(f"  {path}", highlight=False, soft_wrap=True)  # a path is never folded
     console.print(f"  sha256 {files.sha256}", highlight=False)
 
 

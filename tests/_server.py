@@ -24,7 +24,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_space(database_url: str, home: Path, timeout: float = 60) -> Iterator[str]:
+def running_space(database_url: str, home: Path, timeout: float = 180) -> Iterator[str]:
     """Yield the base URL of a space API serving ``database_url``; stops the process afterwards."""
     port = free_port()
     env = {**os.environ, "RESONANCE_DATABASE_URL": database_url, "RESONANCE_HOME": str(home)}

@@ -5,11 +5,16 @@ Why a patch: flwr 1.41's SuperNode sleeps a hard-coded 3 s whenever a pull finds
 times per SecAgg+ round. No flag or environment variable changes it, so this entry point caps every sleep of
 that one module at ``RESONANCE_SUPERNODE_POLL_S`` seconds and then runs the unchanged flwr entry point.
 Each idle poll is one small HTTPS request to the SuperLink.
+
+With ``RESONANCE_WARM_SUPEREXEC=HOST:PORT`` (the SuperNode's own local API; set by ``supernode.start`` together
+with ``--isolation process``) it first starts ``_warm_superexec`` as its child, so that the node's ClientApps
+are forks of one warm process and the warm SuperExec lives and dies with the SuperNode's process group.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import time
 from typing import Any
@@ -30,6 +35,11 @@ def main() -> int:
     import flwr.supernode.start_client_internal as loop
     from flwr.supernode.cli import flower_supernode
 
+    warm_address = os.environ.get("RESONANCE_WARM_SUPEREXEC")
+    if warm_address:
+        command = [sys.executable, "-m", "resonance.federation._warm_superexec"]
+        command += ["--runtime-api-address", warm_address, "--insecure", "--parent-pid", str(os.getpid())]
+        subprocess.Popen(command)  # our own module; the local API listens on loopback only
     loop.time = _CappedClock(float(os.environ.get("RESONANCE_SUPERNODE_POLL_S", "3")))  # type: ignore[assignment]
     sys.argv[0] = "flower-supernode"
     return flower_supernode() or 0

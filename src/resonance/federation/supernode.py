@@ -3,7 +3,8 @@
 The SuperNode connects out to the space's SuperLink over TLS (``--root-certificates`` = the space's ``ca.pem``),
 proves who it is with the node's ECDSA key (``keys/flower.key``, see ``flower_keys``), and tells its ClientApp
 where the node lives with ``--node-config "home='<node home>'"`` (the ClientApp opens the catalog there; paths
-never leave the node). Each SuperNode serves a local API for its ClientApp processes on its own port.
+never leave the node). Each SuperNode serves a local API for its ClientApp processes on its own port; those
+processes are forks of a warm SuperExec started beside it (``_warm_superexec``).
 
 Files under ``<node home>/federation/``: ``supernode.json`` (pid, port), ``supernode.log``, ``flwr/`` (its FLWR_HOME).
 """
@@ -11,6 +12,7 @@ Files under ``<node home>/federation/``: ``supernode.json`` (pid, port), ``super
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -63,6 +65,7 @@ def start(
     max_wait_time: float | None = None,
     poll_interval: float | None = DEFAULT_POLL_S,
     env: dict[str, str] | None = None,
+    warm: bool | None = None,
 ) -> SuperNode:
     """Start the SuperNode of ``node_home`` against ``superlink`` (``host:port``); returns once the process runs.
 
@@ -71,7 +74,12 @@ def start(
     it keeps trying when the SuperLink is away or refuses it (default: forever). Whether it actually joined shows
     in ``resonance space federation status`` (status ``online``) and in its log. ``poll_interval`` caps flwr's
     hard-coded 3 s idle poll (see ``_fast_supernode``); None runs the unpatched ``flower-supernode``.
+    ``warm`` runs the node's ClientApps as forks of one process that imported them at start
+    (``_warm_superexec``) instead of a fresh ``flwr-clientapp`` process per message; None means yes unless
+    ``RESONANCE_WARM_CLIENTAPPS=0`` (flwr's own process per message, for comparisons).
     """
+    if warm is None:
+        warm = os.environ.get("RESONANCE_WARM_CLIENTAPPS", "1") != "0"
     node_home = Path(node_home)
     if not Path(ca_cert).is_file():
         raise ResonanceError(
@@ -89,16 +97,19 @@ def start(
     port = port or free_port()
     entry = [flwr_bin("flower-supernode")]
     extra_env = dict(env or {})
-    if poll_interval is not None:
+    if poll_interval is not None or warm:
         entry = [sys.executable, "-m", "resonance.federation._fast_supernode"]
+    if poll_interval is not None:
         extra_env.setdefault("RESONANCE_SUPERNODE_POLL_S", str(poll_interval))
+    if warm:  # _fast_supernode starts it as its own child: same process group, stopped with the node
+        extra_env["RESONANCE_WARM_SUPEREXEC"] = f"127.0.0.1:{port}"
     cmd = [
         *entry,
         "--superlink", superlink,
         "--root-certificates", str(ca_cert),
         "--auth-supernode-private-key", str(flower_keys.private_key_path(node_home)),
         "--node-config", node_config(node_home),
-        "--isolation", "subprocess",
+        "--isolation", "process" if warm else "subprocess",
         "--host", "127.0.0.1",
         "--port", str(port),
     ]  # fmt: skip

@@ -113,3 +113,42 @@ def test_a_job_added_by_hand_cannot_run(home: Path) -> None:
     job_id = json.loads(added.output)["id"]
     result = run("job", "run", str(job_id))
     assert result.exit_code == 1 and "no plan" in result.output and "resonance job submit" in result.output
+
+
+def test_contribution_is_shown_per_provider_and_absent_ones_say_why(home: Path) -> None:
+    found = {
+        "available": True,
+        "method": "shapley_exact_per_round",
+        "players": ["node-a", "node-b"],
+        "orgs": {"node-a": "mill-l", "node-b": "mill-h"},
+        "shapley": {"node-a": 0.03, "node-b": 0.01},
+        "leave_one_out": {"node-a": 0.02, "node-b": 0.0},
+        "share": {"node-a": 0.75, "node-b": 0.25},
+        "gain": 0.04,
+        "rounds": 3,
+        "evaluations": 12,
+        "trainings": 0,
+    }
+    engine = make_engine(f"sqlite:///{home / 'registry.sqlite'}")
+    with transaction(make_sessionmaker(engine)) as session:
+        org = session.scalars(select(m.Organisation.id).where(m.Organisation.code == "model-co")).one()
+        done = m.Job(kind="training", submitter_org_id=org, status="completed", spec={"contribution": found})
+        hidden = {"available": False, "reason": "SecAgg+ hides each node's update"}
+        secure = m.Job(kind="training", submitter_org_id=org, status="completed", spec={"contribution": hidden})
+        session.add_all([done, secure])
+        session.flush()
+        ids = done.id, secure.id
+    engine.dispose()
+    shown = run("job", "contribution", str(ids[0]))
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    first = next(i for i, line in enumerate(lines) if "node-a" in line)
+    assert "mill-l" in lines[first] and "+0.0300" in lines[first] and "75%" in lines[first]
+    assert first < next(i for i, line in enumerate(lines) if "node-b" in line)  # largest contribution first
+    assert "0 retrained" in shown.output
+    as_json = json.loads(run("job", "contribution", str(ids[0]), "--json").output)
+    assert as_json["shapley"] == found["shapley"] and as_json["status"] == "completed"
+    hidden = run("job", "contribution", str(ids[1]))
+    assert hidden.exit_code == 0 and "SecAgg+" in hidden.output
+    unknown = run("job", "contribution", "999")
+    assert unknown.exit_code == 1 and "999" in unknown.output

@@ -36,6 +36,9 @@ def test_demo_json_trains_over_three_nodes_and_verifies_the_ledger(tmp_path: Pat
     assert {d: n["rows"] for d, n in published.items()} == {"ai4i-l@1": 6000, "ai4i-m@1": 2997, "ai4i-h@1": 1003}
     assert all(n["sensitivity"] == "general" and n["quality_grade"] in "ABCDE" for n in published.values())
     assert sorted(m["rounds"] for m in out["metering"]) == [2, 2, 2]
+    contribution = out["contribution"]
+    assert set(contribution["by_org"]) == {"mill-l", "mill-m", "mill-h"} and contribution["trainings"] == 0
+    assert sum(v["shapley"] for v in contribution["by_org"].values()) == pytest.approx(contribution["gain"], abs=1e-9)
     # the seeded registry and the action's progress are still there
     assert out["added"]["entities"] == 2 and out["added"]["datasets"] == 7
     entities = {e["entity"]["code"]: e for e in out["progress"]}

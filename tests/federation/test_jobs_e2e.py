@@ -116,6 +116,16 @@ def test_a_job_trains_one_model_over_three_nodes(world: worlds.World) -> None:
     kinds = ledger_kinds(world, f"job:{job_id}")
     assert kinds[:2] == ["job.submitted", "job.started"] and kinds[-1] == "job.ended"
     assert kinds.count("job.round") == 3
+    # each provider's contribution, from the round updates the space already had, scored at the nodes
+    with transaction(world.sessions) as session:
+        found = session.get(m.Job, job_id).spec["contribution"]
+    nodes = sorted(world.node_id(org) for _, org in ENTERPRISES)
+    assert found["available"] and found["method"] == "shapley_exact_per_round" and sorted(found["players"]) == nodes
+    assert found["rounds"] == 3 and found["evaluations"] == 3 * 2**3 and found["trainings"] == 0
+    assert sum(found["shapley"].values()) == pytest.approx(found["gain"], abs=1e-9)
+    assert found["gain"] > 0  # the model improved over the rounds, and the providers share that gain
+    assert sorted(found["orgs"].values()) == sorted(org for _, org in ENTERPRISES)
+    assert "job.contribution" in kinds
     # each node metered its own rounds in its own store
     home = world.nodes["mill-l"]
     assert node_contracts.usage(home, str(world.contracts["mill-l"]))["rounds"] >= 3
@@ -227,6 +237,9 @@ def test_secure_aggregation_and_node_traffic_without_training_rows(world: worlds
         worlds.start_nodes(world)
     plain, secure = results[False], results[True]
     assert secure["rounds_done"] == 2
+    with transaction(world.sessions) as session:  # no individual update reached the space: no contribution
+        hidden = session.get(m.Job, secure["job"]).spec["contribution"]
+    assert hidden["available"] is False and "SecAgg+" in hidden["reason"]
     # SecAgg+ quantises the summed updates: the model is the same up to quantisation error
     assert secure["final"]["auc"] == pytest.approx(plain["final"]["auc"], abs=0.01)
     assert secure["final"]["log_loss"] == pytest.approx(plain["final"]["log_loss"], rel=0.05)

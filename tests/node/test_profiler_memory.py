@@ -17,15 +17,21 @@ MiB = 1024 * 1024
 def _child(code: str) -> int:
     """Run ``code`` in a fresh interpreter; return that interpreter's own peak RSS (bytes).
 
-    The child reports ``RUSAGE_SELF``: ``RUSAGE_CHILDREN`` in the test process would be the largest peak of
-    *any* child the pytest worker ever waited for (a space server from an earlier test read 1,133 MiB in CI).
+    The child reads its ``VmHWM`` (the high-water mark of its own address space, which starts afresh at exec).
+    ``getrusage`` would not do: ``RUSAGE_CHILDREN`` is the largest peak of any child the pytest worker ever waited
+    for, and Linux carries a forked process's ``ru_maxrss`` across exec, so even the child's ``RUSAGE_SELF`` starts
+    at the worker's own size (1,060 MiB in a full run) — both failed CI runs for that reason.
     """
-    report = "\nimport resource as _r\nprint('PEAK_KIB', _r.getrusage(_r.RUSAGE_SELF).ru_maxrss)\n"
+    report = (
+        "\nfrom pathlib import Path as _P\n"
+        "print('PEAK_KIB', next(x.split()[1] for x in _P('/proc/self/status').read_text().splitlines()"
+        " if x.startswith('VmHWM:')))\n"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code + report], check=True, timeout=300, capture_output=True, text=True
     )
     line = next(x for x in done.stdout.splitlines() if x.startswith("PEAK_KIB "))
-    return int(line.split()[1]) * 1024  # Linux reports KiB
+    return int(line.split()[1]) * 1024  # /proc reports kB (KiB)
 
 
 @pytest.mark.slow

@@ -343,3 +343,43 @@ def test_overview_progress_follows_registry_writes(site: Site, op) -> None:  # t
         with transaction(site.sessions) as session:  # type: ignore[arg-type]
             session.delete(session.scalars(select(m.Report).where(m.Report.title == "示例阶段总结")).one())
     assert checks_met(op.get("/web/").text) == before
+
+
+def test_job_page_shows_each_providers_contribution(site: Site, op) -> None:  # type: ignore[no-untyped-def]
+    job = site.world.job_id
+    found = {
+        "available": True,
+        "method": "shapley_exact_per_round",
+        "players": ["node-h", "node-l"],
+        "orgs": {"node-h": "mill-h", "node-l": "mill-l"},
+        "shapley": {"node-h": 0.004, "node-l": 0.021},
+        "leave_one_out": {"node-h": -0.001, "node-l": 0.012},
+        "share": {"node-h": 0.16, "node-l": 0.84},
+        "gain": 0.025,
+        "rounds": 2,
+        "evaluations": 8,
+        "trainings": 0,
+    }
+    with transaction(site.sessions) as session:  # type: ignore[arg-type]
+        row = session.get(m.Job, job)
+        before = dict(row.spec or {})  # type: ignore[union-attr]
+        row.spec = {**before, "contribution": found}  # type: ignore[union-attr]
+    try:
+        zh = op.get(f"/web/jobs/{job}").text
+        assert "贡献度" in zh and "留一法" in zh
+        op.cookies.set("rs_lang", "en")
+        page = op.get(f"/web/jobs/{job}").text
+        section = page[page.index('id="contribution"') :]
+        table = rows(section)
+        assert "mill-l" in table[0] and "+0.0210" in table[0] and "84%" in table[0]  # largest first
+        assert "mill-h" in table[1] and "-0.0010" in table[1]
+        assert "+0.0250" in section and "Plotly.newPlot(" in section
+        with transaction(site.sessions) as session:  # type: ignore[arg-type]
+            hidden = {"available": False, "reason": "SecAgg+ hides each node's update from the space, by design"}
+            session.get(m.Job, job).spec = {**before, "contribution": hidden}  # type: ignore[union-attr]
+        page = op.get(f"/web/jobs/{job}").text
+        assert "No contribution estimate" in page and "SecAgg+ hides" in page
+    finally:
+        op.cookies.set("rs_lang", "zh")
+        with transaction(site.sessions) as session:  # type: ignore[arg-type]
+            session.get(m.Job, job).spec = before  # type: ignore[union-attr]

@@ -118,6 +118,17 @@ def _print(result: dict[str, Any], progress_objects: list[Any], lang: str) -> No
         ["model", metric, "÷ federated"],
         rows,
     )
+    contribution = result.get("contribution") or {}
+    if contribution.get("by_org"):
+        print_table(
+            f"贡献度 · each enterprise's contribution to the {metric} gain of {contribution['gain']:+.4f} "
+            f"(Shapley from the round updates: {contribution['evaluations']} models scored at the nodes, 0 retrained)",
+            ["org", "Shapley", "share", "leave-one-out"],
+            [
+                [org, f"{v['shapley']:+.4f}", f"{v['share']:.0%}", f"{v['leave_one_out']:+.4f}"]
+                for org, v in sorted(contribution["by_org"].items(), key=lambda kv: -kv[1]["shapley"])
+            ],
+        )
     job = result["job"]
     console.print(
         f"model {job['model']} registered with lineage · ledger: {result['ledger_events']} events, "

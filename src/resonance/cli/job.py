@@ -132,6 +132,43 @@ def status(job_id: int = typer.Argument(...), json_out: bool = JSON_OPTION) -> N
     print_table(f"job {job_id}", ["field", "value"], [[k, v] for k, v in out.items()])
 
 
+@app.command("contribution")
+@handle_errors
+def contribution(job_id: int = typer.Argument(...), json_out: bool = JSON_OPTION) -> None:
+    """Each provider's contribution to a finished job: Shapley and leave-one-out from the round updates."""
+    from resonance.federation import jobs
+
+    with registry_session() as session:
+        job = jobs.get(session, job_id)
+        found = dict(job.spec.get("contribution") or {})
+        status = job.status
+    if json_out:
+        print_json({"job": job_id, "status": status, **found})
+        return
+    if not found.get("available"):
+        reason = found.get("reason") or (
+            "the job has not finished yet" if status in ("queued", "running") else "the job recorded none"
+        )
+        console.print(f"job {job_id}: no contribution estimate — {reason}", highlight=False, markup=False)
+        return
+    rows = [
+        [
+            node,
+            found["orgs"].get(node, ""),
+            f"{found['shapley'][node]:+.4f}",
+            f"{found['share'][node]:.0%}",
+            f"{found['leave_one_out'][node]:+.4f}",
+        ]
+        for node in sorted(found["players"], key=lambda p: -found["shapley"][p])
+    ]
+    print_table(
+        f"job {job_id} · {found['method']} · gain {found['gain']:+.4f} over {found['rounds']} round(s)"
+        f" · {found['evaluations']} models scored, 0 retrained",
+        ["node", "provider", "Shapley", "share", "leave-one-out"],
+        rows,
+    )
+
+
 @app.command("logs")
 @handle_errors
 def logs(job_id: int = typer.Argument(...), json_out: bool = JSON_OPTION) -> None:

@@ -105,6 +105,7 @@ def run_demo(
                 verified = chain.verify(session)
                 report = progress(session, lang=lang)
                 metering = _metering(session, outcome["job"])
+                contribution = _contribution(session, outcome["job"])
         finally:
             world.close()
     phases.append({"step": "done", "start": round(time.perf_counter() - started, 2)})
@@ -125,6 +126,7 @@ def run_demo(
         "nodes": summaries,
         "contracts": world.contracts,
         "metering": metering,
+        "contribution": contribution,
         "ledger_verified": verified.ok,
         "ledger_events": verified.count,
         "progress": [p.as_dict() for p in report],
@@ -185,6 +187,30 @@ def published_profiles(world: worlds.World) -> list[dict[str, Any]]:
 
     with transaction(world.sessions) as session:
         return [resolve(session, m.Dataset, key, where="demo").profile or {} for key in world.datasets.values()]
+
+
+def _contribution(session: Any, job_id: int) -> dict[str, Any]:
+    """Each enterprise's contribution to the job (Shapley and leave-one-out from the round updates), by org."""
+    from resonance.registry import models as m
+
+    found = dict(session.get(m.Job, job_id).spec.get("contribution") or {})
+    if not found.get("available"):
+        return found
+    orgs = found["orgs"]
+    return {
+        "method": found["method"],
+        "gain": found["gain"],
+        "evaluations": found["evaluations"],
+        "trainings": found["trainings"],
+        "by_org": {
+            orgs[n]: {
+                "shapley": found["shapley"][n],
+                "share": found["share"][n],
+                "leave_one_out": found["leave_one_out"][n],
+            }
+            for n in found["players"]
+        },
+    }
 
 
 def _metering(session: Any, job_id: int) -> list[dict[str, Any]]:

@@ -107,10 +107,15 @@ def evaluate(msg: Message, context: Context) -> Message:
     participant = _participant(context)
     standardiser = _standardiser(str(msg.content["standardiser"]["json"]))
     stats = participant.evaluate(msg.content["arrays"].to_numpy_ndarrays(), standardiser)
-    return Message(
-        RecordDict({"evaluation": ConfigRecord({"json": json.dumps(stats, default=_plain)})}),
-        reply_to=msg,
+    answer = RecordDict({"evaluation": ConfigRecord({"json": json.dumps(stats, default=_plain)})})
+    # the coalition models of the space's contribution estimate: scored like the final model, statistics only
+    coalitions = sorted(
+        (int(key.removeprefix("coalition-")), key) for key in msg.content.array_records if key.startswith("coalition-")
     )
+    if coalitions:
+        scored = [participant.evaluate(msg.content[key].to_numpy_ndarrays(), standardiser) for _, key in coalitions]
+        answer["contribution"] = ConfigRecord({"json": json.dumps(scored, default=_plain)})
+    return Message(answer, reply_to=msg)
 
 
 def _plain(value: object) -> object:

@@ -45,6 +45,7 @@ class Coordinator:
     samples: dict[str, int] = field(default_factory=dict)  # our node id -> training examples used, all rounds
     node_seconds: dict[str, float] = field(default_factory=dict)  # our node id -> seconds of local work
     node_rounds: dict[str, int] = field(default_factory=dict)  # our node id -> training rounds it took part in
+    contribution: dict[str, Any] = field(default_factory=dict)  # job_contribution.estimate, set after the rounds
 
     def meter(self, node_id: str, samples: int, seconds: float) -> None:
         self.node_rounds[node_id] = self.node_rounds.get(node_id, 0) + 1
@@ -121,6 +122,7 @@ class Coordinator:
             "node_seconds": self.node_seconds,
             "node_rounds": self.node_rounds,
             "final": final or {},
+            "contribution": self.contribution,
             "seconds": round(time.perf_counter() - self.started, 3),
         }
         (self.out / "result.json").write_text(

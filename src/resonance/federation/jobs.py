@@ -270,6 +270,23 @@ def finish(session: Session, job: m.Job, *, space_home: Path, actor: str = "spac
             actor=actor,
         )
     _meter(session, job, plan, result)
+    contribution = result.get("contribution") or {}
+    if contribution:
+        job.spec = {**job.spec, "contribution": contribution}
+        if contribution.get("available"):
+            ledger.append(
+                session,
+                kind="job.contribution",
+                subject=f"job:{job.id}",
+                payload={
+                    "method": contribution["method"],
+                    "shapley": contribution["shapley"],
+                    "leave_one_out": contribution["leave_one_out"],
+                    "orgs": contribution["orgs"],
+                    "gain": contribution["gain"],
+                },
+                actor=actor,
+            )
     ledger.append(
         session,
         kind="job.ended",

@@ -20,7 +20,9 @@ import numpy as np
 from flwr.app import ArrayRecord, ConfigRecord, Context, Message, MessageType, RecordDict
 from flwr.serverapp import Grid, ServerApp
 
+from resonance.federation import job_contribution
 from resonance.federation.coordinator import Coordinator, weighted_average
+from resonance.federation.learning.metrics import merge_evaluations, score
 from resonance.federation.mods import CONTRACT_REFUSED
 from resonance.federation.plan import JobPlan
 from resonance.federation.polling import FastGrid
@@ -67,20 +69,43 @@ def run(grid: Grid, plan: JobPlan, coordinator: Coordinator, context: Context) -
     standardiser_json = json.dumps({k: np.asarray(v).tolist() for k, v in coordinator.standardiser.to_arrays().items()})
     standardiser = ConfigRecord({"json": standardiser_json})
 
+    log = job_contribution.RoundLog()
     if plan.secagg:
         max_weight = max(float(h.get("n_train", 1)) for h in hellos.values()) + 1.0
         arrays, stopped = secure_rounds(grid, context, plan, coordinator, ours, arrays, standardiser_json, max_weight)
     else:
-        arrays, stopped = _plain_rounds(grid, plan, coordinator, ours, arrays, standardiser)
+        arrays, stopped = _plain_rounds(grid, plan, coordinator, ours, arrays, standardiser, log)
     if stopped:
         return coordinator.finish(arrays, "stopped", reason=coordinator.shortfall())
 
+    # the final evaluation also scores the coalition models of the contribution estimate (one round trip)
+    wanted = [] if plan.secagg else job_contribution.requests(log)
     content = RecordDict({"arrays": ArrayRecord(arrays), "standardiser": standardiser})
+    for k, (index, coalition) in enumerate(wanted):
+        content[f"coalition-{k}"] = ArrayRecord(job_contribution.model(log, index, coalition))
     replies = _ask(grid, coordinator, ours, content, MessageType.EVALUATE, plan.rounds + 1, plan.round_timeout)
     evaluations = [json.loads(str(r.content["evaluation"]["json"])) for r in replies]
     coordinator.record_round(plan.rounds, evaluations, [])
     final = coordinator.history[-1]["metrics"] if coordinator.history else {}
+    coordinator.contribution = _contribution(plan, log, wanted, replies)
     return coordinator.finish(arrays, "completed", final=final)
+
+
+def _contribution(
+    plan: JobPlan, log: job_contribution.RoundLog, wanted: list[tuple[int, frozenset]], replies: list[Message]
+) -> dict[str, Any]:
+    """Each provider's contribution from the nodes' scores of the coalition models (see ``job_contribution``)."""
+    if plan.secagg:
+        return job_contribution.unavailable("SecAgg+ hides each node's update from the space, by design")
+    if not wanted:
+        return job_contribution.unavailable("fewer than two providers took part in every round", log)
+    per_node = [json.loads(str(r.content["contribution"]["json"])) for r in replies if "contribution" in r.content]
+    if not per_node or any(len(stats) != len(wanted) for stats in per_node):
+        return job_contribution.unavailable("no node scored the coalition models", log)
+    task = str(plan.task["task"])
+    scores = {key: score(merge_evaluations([stats[k] for stats in per_node]), task) for k, key in enumerate(wanted)}
+    orgs = {node: a.org for node, a in plan.participants.items()}
+    return job_contribution.estimate(log, scores, orgs=orgs)
 
 
 def _plain_rounds(
@@ -90,8 +115,11 @@ def _plain_rounds(
     ours: dict[int, str],
     arrays: list[np.ndarray],
     standardiser: ConfigRecord,
+    log: job_contribution.RoundLog,
 ) -> tuple[list[np.ndarray], bool]:
-    """FedAvg rounds in the Message API; returns the global parameters and whether the job stopped early."""
+    """FedAvg rounds in the Message API; returns the global parameters and whether the job stopped early.
+
+    Every round's start, updates and weights also go to ``log`` (for the contribution estimate)."""
     for round_number in range(1, plan.rounds + 1):
         content = RecordDict(
             {
@@ -100,17 +128,21 @@ def _plain_rounds(
                 "config": ConfigRecord({"round": round_number}),
             }
         )
+        expected = set(coordinator.active)
         replies = _ask(grid, coordinator, ours, content, MessageType.TRAIN, round_number, plan.round_timeout)
         updates, evaluations, seconds = [], [], []
+        by_node: dict[str, tuple[list[np.ndarray], int]] = {}
         for reply in replies:
             n = int(reply.content["metrics"]["num-examples"])
             updates.append((reply.content["arrays"].to_numpy_ndarrays(), n))
+            by_node[ours[reply.metadata.src_node_id]] = updates[-1]
             evaluations.append(json.loads(str(reply.content["evaluation"]["json"])))
             seconds.append(float(reply.content["metrics"]["seconds"]))
             coordinator.meter(ours[reply.metadata.src_node_id], n, seconds[-1])
         coordinator.record_round(round_number - 1, evaluations, seconds)
         if not coordinator.enough() or not updates:
             return arrays, True
+        log.add(round_number, arrays, by_node, expected)
         arrays = weighted_average(updates)
     return arrays, False
 

@@ -44,6 +44,7 @@ KINDS = (
     "job.started",
     "job.round",
     "job.ended",
+    "job.contribution",
     "model.published",
 )
 

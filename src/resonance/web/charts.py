@@ -132,6 +132,21 @@ def round_metrics(rounds: list[dict[str, Any]], lang: Lang) -> Markup | str:
     return to_html(lines, layout)
 
 
+def contribution(found: dict[str, Any], lang: Lang) -> Markup | str:
+    """Shapley and leave-one-out per provider as grouped bars (``job_contribution.estimate``); "" when absent."""
+    if not found.get("available"):
+        return ""
+    players = sorted(found["players"], key=lambda p: -found["shapley"][p])
+    names = [found["orgs"].get(p) or p for p in players]
+    bars = [
+        {"type": "bar", "x": names, "y": [found["shapley"][p] for p in players], "name": "Shapley"},
+        {"type": "bar", "x": names, "y": [found["leave_one_out"][p] for p in players], "name": text("loo", lang)},
+    ]
+    layout = _layout(300, xaxis=_axis(text("provider", lang)), yaxis=_axis(text("contribution_gain", lang)))
+    layout["barmode"] = "group"
+    return to_html(bars, layout)
+
+
 def before_after(rows: list[dict[str, Any]], lang: Lang) -> Markup | str:
     """Grouped bars, before and after, per metric of a flywheel cycle, with the 95% intervals as error bars."""
     labels, sides = [], {"before": ([], [], []), "after": ([], [], [])}

@@ -79,8 +79,15 @@ def _progress_context(session: Session, job: m.Job, lang: Any) -> dict[str, Any]
 @router.get("/jobs/{job_id}")
 def job_page(request: Request, job_id: str, session: SessionDep, principal: PrincipalDep, lang: LangDep) -> Response:
     job = _job(session, principal, job_id)
+    found = dict((job.spec or {}).get("contribution") or {})
     return render(
-        request, "job.html", jb=read_one(session, CONCEPTS["jobs"], job), **_progress_context(session, job, lang)
+        request,
+        "job.html",
+        jb=read_one(session, CONCEPTS["jobs"], job),
+        contribution=found,
+        contribution_order=sorted(found.get("players", []), key=lambda p: -found["shapley"][p]),
+        contribution_chart=charts.contribution(found, lang),
+        **_progress_context(session, job, lang),
     )
 
 

@@ -25,6 +25,7 @@ from flwr.clientapp.typing import ClientAppCallable
 from flwr.common import Code, FitRes, Status, ndarrays_to_parameters, parameters_to_ndarrays
 from flwr.common.secure_aggregation.secaggplus_constants import RECORD_KEY_CONFIGS
 
+from resonance.federation.job_contribution import unflatten
 from resonance.federation.learning.alignment import Standardiser
 from resonance.federation.mods import contract_mod
 from resonance.federation.participant import Participant
@@ -109,11 +110,10 @@ def evaluate(msg: Message, context: Context) -> Message:
     stats = participant.evaluate(msg.content["arrays"].to_numpy_ndarrays(), standardiser)
     answer = RecordDict({"evaluation": ConfigRecord({"json": json.dumps(stats, default=_plain)})})
     # the coalition models of the space's contribution estimate: scored like the final model, statistics only
-    coalitions = sorted(
-        (int(key.removeprefix("coalition-")), key) for key in msg.content.array_records if key.startswith("coalition-")
-    )
-    if coalitions:
-        scored = [participant.evaluate(msg.content[key].to_numpy_ndarrays(), standardiser) for _, key in coalitions]
+    if "coalitions" in msg.content.array_records:
+        matrix = msg.content["coalitions"].to_numpy_ndarrays()[0]
+        shapes = [tuple(shape) for shape in json.loads(str(msg.content["coalition-shapes"]["json"]))]
+        scored = [participant.evaluate(unflatten(row, shapes), standardiser) for row in matrix]
         answer["contribution"] = ConfigRecord({"json": json.dumps(scored, default=_plain)})
     return Message(answer, reply_to=msg)
 

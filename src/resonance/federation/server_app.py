@@ -81,8 +81,10 @@ def run(grid: Grid, plan: JobPlan, coordinator: Coordinator, context: Context) -
     # the final evaluation also scores the coalition models of the contribution estimate (one round trip)
     wanted = [] if plan.secagg else job_contribution.requests(log)
     content = RecordDict({"arrays": ArrayRecord(arrays), "standardiser": standardiser})
-    for k, (index, coalition) in enumerate(wanted):
-        content[f"coalition-{k}"] = ArrayRecord(job_contribution.model(log, index, coalition))
+    if wanted:  # one matrix (a row per coalition model): flwr moves each array as an object of its own
+        rows = [job_contribution.flatten(job_contribution.model(log, i, c)) for i, c in wanted]
+        content["coalitions"] = ArrayRecord([np.stack(rows)])
+        content["coalition-shapes"] = ConfigRecord({"json": json.dumps(log.shapes)})
     replies = _ask(grid, coordinator, ours, content, MessageType.EVALUATE, plan.rounds + 1, plan.round_timeout)
     evaluations = [json.loads(str(r.content["evaluation"]["json"])) for r in replies]
     coordinator.record_round(plan.rounds, evaluations, [])

@@ -19,13 +19,11 @@ RESONANCE = Path(sys.executable).with_name("resonance")
 def test_demo_json_trains_over_three_nodes_and_verifies_the_ledger(tmp_path: Path) -> None:
     env = {**os.environ, "RESONANCE_HOME": str(tmp_path / "home")}
     env.pop("RESONANCE_DATABASE_URL", None)
-    done = subprocess.run(
-        [str(RESONANCE), "demo", "--json", "--rounds", "2"], env=env, capture_output=True, text=True, timeout=900
-    )
+    done = subprocess.run([str(RESONANCE), "demo", "--json"], env=env, capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout)
 
-    assert out["rounds"] == 2 and out["metric"] == "auc"
+    assert out["rounds"] == 5 and out["metric"] == "auc"
     for key in ("federated", "centralized"):
         assert out[key]["metric"] == "auc" and 0.5 < out[key]["value"] <= 1.0
     assert set(out["local"]) == {"mill-l", "mill-m", "mill-h"}
@@ -35,7 +33,7 @@ def test_demo_json_trains_over_three_nodes_and_verifies_the_ledger(tmp_path: Pat
     published = {n["dataset"]: n for n in out["nodes"]}
     assert {d: n["rows"] for d, n in published.items()} == {"ai4i-l@1": 6000, "ai4i-m@1": 2997, "ai4i-h@1": 1003}
     assert all(n["sensitivity"] == "general" and n["quality_grade"] in "ABCDE" for n in published.values())
-    assert sorted(m["rounds"] for m in out["metering"]) == [2, 2, 2]
+    assert sorted(m["rounds"] for m in out["metering"]) == [5, 5, 5]
     contribution = out["contribution"]
     assert set(contribution["by_org"]) == {"mill-l", "mill-m", "mill-h"} and contribution["trainings"] == 0
     assert sum(v["shapley"] for v in contribution["by_org"].values()) == pytest.approx(contribution["gain"], abs=1e-9)
@@ -55,7 +53,15 @@ def test_demo_json_trains_over_three_nodes_and_verifies_the_ledger(tmp_path: Pat
     assert agent["score"]["n_cases"] == 11 and 0.0 <= agent["score"]["action_accuracy"]["value"] <= 1.0
     assert len(agent["examples"]) == 4 and all(e["text_zh"] and e["text_en"] for e in agent["examples"])
     assert agent["leaderboard"][0]["subject"] == "agent:mt-maintenance" and agent["seconds"] > 0
+    # the flywheel cycle (its own world): the diagnosis finds the worn-tool rows L held back, L releases them as a
+    # new version, the retrained model does better on that slice, measured on the same rows
+    cycle = out["flywheel"]
+    assert "Tool wear [min]" in cycle["slice"], cycle
+    assert cycle["new_versions"] == ["ai4i-l@2"] and cycle["answered"] >= 1 and cycle["demands"] >= cycle["answered"]
+    assert cycle["after"]["slice"]["value"] > cycle["before"]["slice"]["value"], cycle
+    assert 0.5 < cycle["before"]["overall"]["value"] <= 1.0 and cycle["seconds"] > 0
     # every process was stopped: nothing listens for this home any more
     home = Path(out["home"])
-    assert not (home / "federation" / "superlink.json").exists()
-    assert not any((home / "nodes").glob("*/federation/supernode.json"))
+    for world in (home, home / "flywheel"):
+        assert not (world / "federation" / "superlink.json").exists()
+        assert not any((world / "nodes").glob("*/federation/supernode.json"))

@@ -26,11 +26,17 @@ def demo(
     agent: bool = typer.Option(
         True, "--agent/--no-agent", help="then the scenario agent's act: signed A2A card, MCP, diagnose, score"
     ),
+    flywheel: bool = typer.Option(
+        True,
+        "--flywheel/--no-flywheel",
+        help="then one flywheel cycle in its own world: train, evaluate, diagnose, demands, new version, retrain",
+    ),
 ) -> None:
     """Run the end-to-end demo in a fresh space (its own SQLite registry, processes stopped at the end).
 
     ``seconds`` is the federated demo (space, nodes, contracts, training, references, ledger); the agent's act
-    runs after it on the same space and reports its own ``agent.seconds``."""
+    runs after it on the same space and reports its own ``agent.seconds``; the flywheel cycle runs last in a world
+    of its own (``<home>/flywheel``, where one enterprise first holds back rows) and reports ``flywheel.seconds``."""
     from resonance.demo.run import DEMO_PRESET, run_demo
     from resonance.federation.learning.presets import preset
 
@@ -67,12 +73,23 @@ def demo(
         result = run_demo(home, rounds=rounds, lang=lang, step=step, on_event=on_event)
         if agent:
             result["agent"] = _agent_act(home, step)
+        if flywheel:
+            result["flywheel"] = _flywheel_act(home, rounds, step, on_event)
         step("done")
     progress_objects = result.pop("_progress")
     if json_out:
         print_json(result)
         return
     _print(result, progress_objects, lang)
+
+
+def _flywheel_act(home: Path, rounds: int, step: Any, on_event: Any) -> dict[str, Any]:
+    from resonance.demo.flywheel import run_flywheel, summary
+
+    def flywheel_step(text: str) -> None:
+        step(f"飞轮 flywheel · {text}")
+
+    return summary(run_flywheel(home / "flywheel", rounds=rounds, step=flywheel_step, on_event=on_event))
 
 
 def _agent_act(home: Path, step: Any) -> dict[str, Any]:
@@ -142,6 +159,17 @@ def _print(result: dict[str, Any], progress_objects: list[Any], lang: str) -> No
         console.print(
             f"智能体 agent {agent['agent']} (through MCP) on {agent['score']['n_cases']} scenario cases: action "
             f"accuracy {score['value']:.2f} (95% CI {score['low']:.2f}–{score['high']:.2f}) · {agent['seconds']} s"
+        )
+    cycle = result.get("flywheel")
+    if cycle:
+        name = cycle.get("metric") or "metric"
+        print_table(
+            f"飞轮 flywheel · slice found at the evaluator's node: {cycle['slice']} ({cycle['seconds']} s)",
+            ["", f"slice {name}", "overall AUC"],
+            [
+                ["before 改进前", _f(cycle["before"]["slice"]), _f(cycle["before"]["overall"])],
+                ["after 改进后 (rows released, retrained)", _f(cycle["after"]["slice"]), _f(cycle["after"]["overall"])],
+            ],
         )
     for entity_progress in progress_objects:
         _print_entity(entity_progress, lang)

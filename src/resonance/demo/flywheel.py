@@ -327,5 +327,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
         "metric": name,
         "before": {"slice": result["before"]["slice"].get(name), "overall": result["before"]["overall"].get("auc")},
         "after": {"slice": result["after"]["slice"].get(name), "overall": result["after"]["overall"].get("auc")},
+        "demands": len(result["steps"].get("demands", [])),
+        "answered": len(result["steps"].get("answered", [])),
+        "new_versions": result["steps"].get("new_versions", []),
         "seconds": result.get("seconds"),
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,6 +71,27 @@ def fed(tmp_path_factory) -> Iterator[Federation]:
         for home in nodes:
             supernode.stop(home)
         superlink.stop(space)
+
+
+def _wait_idle(fed: Federation, timeout: float = 120) -> None:
+    """Until no node runs a ClientApp any more: only its SuperNode and SuperExec are left in its process group.
+
+    A stopped run's task may still be running at a node (a tiny app sleeping through its round); a node handles
+    its messages one at a time, so a test that starts right away would find that node busy — or, if it changes the
+    node's tiny.json first, make that leftover task read it (sleep 600 s at the victim)."""
+
+    def busy() -> list[str]:
+        names = []
+        for home in fed.nodes:
+            node = supernode.running(home)
+            if node is None:
+                continue
+            group = subprocess.run(["pgrep", "-g", str(node.pid)], capture_output=True, text=True).stdout.split()
+            if len(group) > 2:
+                names.append(home.name)
+        return names
+
+    _wait_for(lambda: not busy(), timeout, "the nodes' ClientApp tasks to end")
 
 
 def _restart_after_crash(fed: Federation, home: Path) -> None:
@@ -150,9 +172,11 @@ def test_stop_a_running_run(fed, tmp_path):
     assert handle.wait(timeout=60) == "finished:stopped"
     assert handle.stop() is False
     assert not (tmp_path / "result.json").exists()
+    _wait_idle(fed)  # its tasks end on their own (their replies are refused: the run is over)
 
 
 def test_node_killed_mid_round_the_run_goes_on_with_the_others(fed, tmp_path):
+    _wait_idle(fed)
     victim = fed.nodes[2]
     assert superlink.wait_online(fed.space, 3, timeout=150) == 3  # all three must be sampled, the victim included
     spec = json.loads((victim / "tiny.json").read_text())
@@ -179,6 +203,7 @@ def test_node_killed_mid_round_the_run_goes_on_with_the_others(fed, tmp_path):
 
 
 def test_secaggplus_tolerates_a_node_dropping_out(fed, tmp_path):
+    _wait_idle(fed)
     victim = fed.nodes[2]
     assert superlink.wait_online(fed.space, 3, timeout=150) == 3  # all three must be sampled, the victim included
     spec = json.loads((victim / "tiny.json").read_text())

@@ -8,8 +8,9 @@ pools are Kubernetes pods), so this process imports all of that once and forks a
 flwr's own ``run_clientapp`` unchanged (Runtime API, task token, heartbeat, FAB check, our mods, error replies);
 only the process start is replaced. The polling loop is flwr's ``run_superexec``; we hand it this executor.
 
-Fork safety: the parent never runs a torch operation, opens a database or starts a thread pool, so a child
-inherits no pool, lock or connection; each child builds its own Runtime API client. Children are reaped on
+Fork safety: the parent never runs a torch operation or opens a database, and imports nothing that starts a
+thread of its own beyond NumPy's BLAS pool (which re-initialises itself after a fork); pandas/pyarrow are left
+out for that reason (below). Each child builds its own Runtime API client. Children are reaped on
 every poll (``reconcile``). The code a child runs is the code imported when the node started: restart the node
 after upgrading Resonance Space (as with any long-running service).
 
@@ -33,13 +34,13 @@ from flwr.supercore.superexec.executor.subprocess_executor import SubprocessExec
 from flwr.supercore.superexec.executor.types import ExecutionSpec, LaunchResult
 
 # What a ClientApp of ours imports; loaded once here so that every forked child finds them in sys.modules.
+# Not pandas/pyarrow or DuckDB: pyarrow starts jemalloc's background thread at import, and a child forked while
+# that thread holds an allocator lock can hang (seen: a task that never finished, its node stuck). A node needs
+# them only for its first message of a job (reading its source into the per-job cache).
 PRELOAD = (
     "torch",
-    "pandas",
-    "duckdb",
     "flwr.supernode.runtime.run_clientapp",
     "resonance.federation.client_app",
-    "resonance.federation.learning.data",
     "resonance.federation.learning.families.mlp",
 )
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/warm_clientapps.py [--order warm,cold,warm] [--json out.json]
 
-Runs ``resonance demo --json --no-agent`` in fresh homes, one after the other, with RESONANCE_WARM_CLIENTAPPS=1
+Runs ``resonance demo --json --no-agent --no-flywheel`` in fresh homes, one after the other, with RESONANCE_WARM_CLIENTAPPS=1
 (warm) or 0 (cold: flwr's own ``flwr-clientapp`` process per message), and prints for each run the demo's total
 ``seconds``, the federated-training phase, the per-round seconds from the job's ``progress.jsonl`` and the load
 average, then the ratios cold ÷ warm (the baseline is the cold run measured in the same session). The federated
@@ -29,7 +29,7 @@ def one(kind: str, root: Path, index: int) -> dict:
     env = {**os.environ, "RESONANCE_WARM_CLIENTAPPS": "1" if kind == "warm" else "0", "RESONANCE_HOME": str(home)}
     load_before = os.getloadavg()[0]
     done = subprocess.run(
-        [str(RESONANCE), "demo", "--json", "--no-agent", "--home", str(home)],
+        [str(RESONANCE), "demo", "--json", "--no-agent", "--no-flywheel", "--home", str(home)],
         env=env, capture_output=True, text=True, timeout=1800,
     )  # fmt: skip
     if done.returncode != 0:

@@ -14,8 +14,9 @@ out for that reason (below). Each child builds its own Runtime API client. Child
 every poll (``reconcile``). The code a child runs is the code imported when the node started: restart the node
 after upgrading Resonance Space (as with any long-running service).
 
-The SuperNode runs with ``--isolation process`` (it then starts no SuperExec of its own) and this process is
-started beside it by ``supernode.start``, in the SuperNode's process group, so stopping the node stops both.
+The SuperNode runs with ``--isolation process`` (it then starts no SuperExec of its own); ``supernode.start`` has
+``_fast_supernode`` start this process as its child, in the SuperNode's process group, so stopping the node stops
+both (and this process also watches its parent).
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ from flwr.supercore.superexec.executor.subprocess_executor import SubprocessExec
 from flwr.supercore.superexec.executor.types import ExecutionSpec, LaunchResult
 
 # What a ClientApp of ours imports; loaded once here so that every forked child finds them in sys.modules.
-# Not pandas/pyarrow or DuckDB: pyarrow starts jemalloc's background thread at import, and a child forked while
-# that thread holds an allocator lock can hang (seen: a task that never finished, its node stuck). A node needs
-# them only for its first message of a job (reading its source into the per-job cache).
+# Not pandas/pyarrow or DuckDB, as a precaution: pyarrow starts jemalloc's background thread at import, and a child
+# forked while another thread holds a lock inherits it locked. A node needs them only for its first message of a
+# job (reading its source into the per-job cache).
 PRELOAD = (
     "torch",
     "flwr.supernode.runtime.run_clientapp",

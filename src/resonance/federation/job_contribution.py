@@ -143,7 +143,8 @@ def estimate(
         for p in players:
             shapley[p] += float(shapley_round[p])
             loo[p] += float(loo_round.values[p])
-    first, last = scores[(0, frozenset())], scores[(len(log.rounds) - 1, frozenset(players))]
+    everyone = frozenset(players)
+    gain = sum(scores[(i, everyone)] - scores[(i, frozenset())] for i in range(len(log.rounds)))
     return {
         "available": True,
         "method": "shapley_exact_per_round" if len(players) <= EXACT_MAX else "shapley_guided_permutations",
@@ -152,7 +153,9 @@ def estimate(
         "shapley": shapley,
         "leave_one_out": loo,
         "share": _shares(shapley),
-        "gain": float(last - first),  # = Σ shapley (efficiency): the metric's change over the kept rounds
+        # Σ shapley (efficiency): the sum of the rounds' gains; when every provider took part in every round this
+        # is the metric's change from the first round's start to the last round's model
+        "gain": float(gain),
         "rounds": len(log.rounds),
         "rounds_skipped": list(log.skipped),
         "trainings": 0,

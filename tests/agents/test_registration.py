@@ -219,3 +219,22 @@ def test_register_update_and_search_on_both_backends(any_space, agent_key):
         assert reply.status_code == 422
         found = client.get("/api/v1/agents", params={"q": "二代"}, headers=_auth(any_space.token("viewer"))).json()
         assert [a["code"] for a in found["items"]] == ["mt-maintenance"]
+
+
+def test_a_registered_agents_card_facts_change_only_with_a_new_signed_card(api, space, agent_key):
+    assert _register(api, space, cards.sign(card_data(), agent_key)).status_code == 201
+    headers = _auth(space.token("developer", "model-co"))
+    before = api.get("/api/v1/agents/mt-maintenance", headers=headers).json()
+    for change in ({"name_zh": "改名"}, {"endpoint": "http://127.0.0.1:1/x"}, {"scenario": None, "status": "retired"}):
+        reply = api.patch("/api/v1/agents/mt-maintenance", json=change, headers=headers)
+        assert reply.status_code == 422, (change, reply.text)  # refused like any other invalid field, with the why
+        assert "signed A2A card" in reply.text and "/api/v1/agents/mt-maintenance/card" in reply.text
+    assert api.get("/api/v1/agents/mt-maintenance", headers=headers).json() == before  # nothing was written
+    # the status is the registry's own (the operator retires an agent): still editable
+    retired = api.patch("/api/v1/agents/mt-maintenance", json={"status": "retired"}, headers=headers)
+    assert retired.status_code == 200 and retired.json()["status"] == "retired"
+    # an agent added by hand to the registry (no card) keeps the generic edits
+    plain = {"code": "plain-agent", "name_zh": "普通智能体", "industry": "machine_tools", "organisation": "model-co"}
+    assert api.post("/api/v1/agents", json=plain, headers=headers).status_code == 201
+    renamed = api.patch("/api/v1/agents/plain-agent", json={"name_zh": "改名"}, headers=headers)
+    assert renamed.status_code == 200 and renamed.json()["name_zh"] == "改名"

@@ -154,6 +154,21 @@ def _contract_hook(session: Session, obj: Any, data: dict[str, Any], where: str)
         )
 
 
+def _agent_hook(session: Session, obj: Any, data: dict[str, Any], where: str) -> None:
+    # an agent registered with a signed A2A card: what the card states changes only with a new signed card
+    # (resonance.agents.registration.update passes where="card"); its status (e.g. retired) stays editable
+    changed = sorted(set(data) - {"status"})
+    if obj.card and where != "card" and changed:
+        from resonance.errors import Conflict
+
+        raise Conflict(
+            what=f"agent {obj.code} is registered with a signed A2A card; {', '.join(changed)} come from that card",
+            where=where or "agent",
+            fix=f"change them in the card and send it signed by the agent's key: `resonance agents update {obj.code}"
+            f" card.json` (PUT /api/v1/agents/{obj.code}/card); only status can be changed here",
+        )
+
+
 def _at(where: str, field: str) -> str:
     return f"{where}, field {field}" if where else f"field {field}"
 
@@ -342,6 +357,7 @@ CONCEPTS: dict[str, Concept] = {
             filters=("industry", "entity", "status", "organisation", "scenario"),
             owner="organisation",
             entity_scoped=True,
+            write_hook=_agent_hook,
         ),
         Concept(
             "cases",

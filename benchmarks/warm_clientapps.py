@@ -2,11 +2,11 @@
 
     .venv/bin/python benchmarks/warm_clientapps.py [--order warm,cold,warm] [--json out.json]
 
-Runs ``resonance demo --json --no-agent --no-flywheel`` in fresh homes, one after the other, with RESONANCE_WARM_CLIENTAPPS=1
-(warm) or 0 (cold: flwr's own ``flwr-clientapp`` process per message), and prints for each run the demo's total
-``seconds``, the federated-training phase, the per-round seconds from the job's ``progress.jsonl`` and the load
-average, then the ratios cold ÷ warm (the baseline is the cold run measured in the same session). The federated
-AUC must be identical (same seeds): the check that warm changes only the time.
+Runs ``resonance demo --json --no-agent --no-flywheel`` in fresh homes, one after the other, with
+RESONANCE_WARM_CLIENTAPPS=1 (warm) or 0 (cold: flwr's own ``flwr-clientapp`` process per message), and prints
+for each run the demo's total ``seconds``, the federated-training phase, the per-round seconds from the job's
+``progress.jsonl`` and the load average, then the ratios cold ÷ warm (the baseline is the cold run measured in
+the same session). The federated AUC must be identical (same seeds): the check that warm changes only the time.
 """
 
 from __future__ import annotations

@@ -220,6 +220,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "contribution_none": ("无贡献度估计", "No contribution estimate"),
     "share": ("占比", "Share"),
+    "node_id": ("节点", "Node"),
     "loo": ("留一法", "Leave-one-out"),
     "contribution_gain": ("指标提升", "Metric gain"),
     "gain": ("总提升", "Total gain"),

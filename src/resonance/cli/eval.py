@@ -48,22 +48,26 @@ def run(
     """Send MODEL to the evaluator's node and evaluate it there on DATASET; show the signed result."""
     from resonance.evaluation import runs
     from resonance.registry import models as m
+    from resonance.registry.db import retry_when_locked
     from resonance.registry.references import resolve
 
-    with registry_session() as session:
-        dataset = resolve(session, m.Dataset, on, where="--on")
-        owner = evaluator or session.get(m.Organisation, dataset.owner_org_id).code
-        job = runs.request(
-            session,
-            model=model,
-            dataset=on,
-            evaluator=owner,
-            space_home=get_settings().home,
-            actor="cli",
-            bootstrap=bootstrap,
-            slice_by=slice_by,
-        )
-        job_id = job.id
+    def record() -> int:
+        with registry_session() as session:
+            dataset = resolve(session, m.Dataset, on, where="--on")
+            owner = evaluator or session.get(m.Organisation, dataset.owner_org_id).code
+            job = runs.request(
+                session,
+                model=model,
+                dataset=on,
+                evaluator=owner,
+                space_home=get_settings().home,
+                actor="cli",
+                bootstrap=bootstrap,
+                slice_by=slice_by,
+            )
+            return job.id
+
+    job_id = retry_when_locked(record)  # the evaluator's node agent writes the same registry
     if detach:
         print_json({"evaluation": job_id, "status": "queued"}) if json_out else console.print(
             f"evaluation {job_id} recorded; follow it with `resonance eval status {job_id}`"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -17,6 +19,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from resonance.errors import ResonanceError
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -60,6 +64,22 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def retry_when_locked(work: Callable[[], T], *, attempts: int = 5, pause: float = 0.5) -> T:
+    """Run ``work`` (which opens and commits its own transaction) again when SQLite says "database is locked".
+
+    In WAL mode a transaction that read first and writes later cannot wait for another process's write to finish:
+    SQLite refuses the upgrade at once, whatever the busy timeout. The work rolled back whole, so running it
+    again is safe. Used where a command writes a shared registry while node agents write it too."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            if "database is locked" not in str(exc) or attempt == attempts:
+                raise
+            time.sleep(pause * attempt)
+    raise AssertionError("unreachable")
 
 
 def alembic_config(url: str) -> Config:

@@ -250,7 +250,8 @@ class Round:
     weights: Mapping[Hashable, float]
 
 
-def _coalition_model(one: Round, coalition: frozenset) -> np.ndarray:
+def coalition_model(one: Round, coalition: frozenset) -> np.ndarray:
+    """Round ``one``'s model for ``coalition``: its start plus the weighted average of the members' updates."""
     if not coalition:
         return one.start
     total = sum(float(one.weights[p]) for p in coalition)
@@ -306,7 +307,7 @@ def gtg_shapley(
         def utility(coalition: frozenset, one: Round = one, cache: dict = cache) -> float:
             nonlocal evaluations
             if coalition not in cache:
-                cache[coalition] = float(evaluate(_coalition_model(one, coalition)))
+                cache[coalition] = float(evaluate(coalition_model(one, coalition)))
                 evaluations += 1
             return cache[coalition]
 

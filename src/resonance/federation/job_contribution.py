@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from resonance.evaluation.contribution import Round, exact_shapley, leave_one_out
+from resonance.evaluation.contribution import Round, coalition_model, exact_shapley, leave_one_out
 
 EXACT_MAX = 5
 """Up to this many providers every coalition of every round is scored (2^5 = 32 models a round)."""
@@ -107,13 +107,7 @@ def requests(log: RoundLog, *, seed: int = 0) -> list[tuple[int, frozenset]]:
 
 def model(log: RoundLog, index: int, coalition: frozenset) -> list[np.ndarray]:
     """Coalition ``coalition``'s model in kept round ``index``, as the job's list of arrays."""
-    one = log.rounds[index]
-    if not coalition:
-        vector = one.start
-    else:
-        total = sum(one.weights[p] for p in coalition)
-        vector = one.start + sum(one.weights[p] / total * one.updates[p] for p in coalition)
-    return unflatten(vector, log.shapes)
+    return unflatten(coalition_model(log.rounds[index], coalition), log.shapes)
 
 
 def estimate(

@@ -94,3 +94,69 @@ def test_position_is_line_and_non_ascii_bytes_before_the_offset(tmp_path: Path) 
     assert _encoding._position(path, 6) == (2, 3)
     assert _encoding._position(path, 7) == (3, 3)
     assert _encoding._position(path, 999) == (3, 3)  # past the end: the whole file
+
+
+TRICKY_UTF8 = "a é 温度 𝄞 \u0800 \uffff \U0010ffff z".encode()
+INVALID_UTF8 = [
+    b"\xc0\xaf",  # overlong '/'
+    b"\xe0\x80\xaf",  # overlong, three bytes
+    b"\xed\xa0\x80",  # an encoded surrogate
+    b"\xf4\x90\x80\x80",  # above U+10FFFF
+    b"\xff",
+    b"\x80",  # a lone continuation byte
+    b"\xe6\xb8",  # a character cut short
+    "温".encode("gb18030"),
+]
+
+
+def _python_says_valid(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("bad", INVALID_UTF8)
+def test_the_arrow_check_agrees_with_python_decode(bad: bytes) -> None:
+    for data in (TRICKY_UTF8, TRICKY_UTF8 + bad, bad + TRICKY_UTF8, TRICKY_UTF8[:5] + bad + TRICKY_UTF8[5:]):
+        assert _encoding._valid_utf8(data, len(data)) == _python_says_valid(data), data
+
+
+def test_a_chunk_is_cut_before_a_character_split_across_chunks() -> None:
+    for end in range(len(TRICKY_UTF8) + 1):
+        head = TRICKY_UTF8[:end]
+        kept = _encoding._complete_utf8(head)
+        assert _python_says_valid(head[:kept]), end  # what is checked now is whole characters
+        assert len(head) - kept < 4 and (kept == end or not _python_says_valid(head)), end
+
+
+def _outcome(path: Path, tmp_path: Path) -> tuple[str, str] | tuple[str, str, str]:
+    try:
+        found = _encoding.scan_text(path, "x.csv", tmp_path / "t.csv")
+    except ResonanceError as exc:
+        return ("error", exc.what, exc.where)
+    return (found.encoding, found.sha256)
+
+
+@pytest.mark.parametrize("chunk", [2, 3, 5, 1 << 20])
+def test_the_arrow_check_gives_what_decoding_gives_wherever_the_bad_byte_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    monkeypatch.setattr(_encoding, "CHUNK", chunk)
+    path = tmp_path / "x.csv"
+    good = b"k,v\n" + TRICKY_UTF8 * 30 + b"\n"
+    files = [good] + [good[:at] + bad + good[at:] for at in (4, 37, 200, len(good) - 2) for bad in (b"\xff", b"\xe6")]
+    files.append(good + "温".encode()[:2])  # ends inside a character
+    for raw in files:
+        path.write_bytes(raw)
+        fast = _outcome(path, tmp_path)
+        with monkeypatch.context() as python_only:
+            python_only.setattr(_encoding, "_valid_utf8", lambda data, end: False)
+            assert _outcome(path, tmp_path) == fast, raw
+    checked = []
+    real = _encoding._valid_utf8
+    monkeypatch.setattr(_encoding, "_valid_utf8", lambda data, end: checked.append(end) or real(data, end))
+    path.write_bytes(good)
+    assert _outcome(path, tmp_path)[0] == "utf-8"
+    assert sum(checked) == len(good)  # every byte was checked by Arrow, none decoded

@@ -61,13 +61,13 @@ def test_analyse_reads_the_file_once_and_flags_the_pii_columns(
     csv_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads = []
-    create = _csv_source._create_in_file_order
+    create = _csv_source._create_table
 
     def counted(con: duckdb.DuckDBPyConnection, name: str, reader: str) -> None:
         reads.append(name)
         create(con, name, reader)
 
-    monkeypatch.setattr(_csv_source, "_create_in_file_order", counted)
+    monkeypatch.setattr(_csv_source, "_create_table", counted)
     with open_source(csv_path, workdir=tmp_path) as source:
         result = analyse(source, category="production")
     assert len(reads) == 1  # profile, quality and sensitivity share one table
@@ -91,7 +91,7 @@ def test_samples_are_drawn_per_column_and_scaled_to_the_column(csv_path: Path, t
         ROWS,
         ROWS,
         SENSITIVITY_SAMPLE,
-        "reservoir",
+        "row-hash",
     )
     mail = scans["email"]
     assert (mail["non_null"], mail["sampled"]) == (ROWS * 3 // 4, SENSITIVITY_SAMPLE)  # nulls are not drawn

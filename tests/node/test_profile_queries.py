@@ -1,5 +1,5 @@
 """The profiler's SQL shortcuts give exactly what the plain SQL gives: blank text, the hash-ordered sample with
-its cutoff, and materialising a CSV in file order."""
+its cutoff; and samples keyed by row hash, which do not depend on the order of the rows."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from resonance.node import _csv_source, _profile_run
 from resonance.node import _profile_queries as q
-from resonance.node.profiler import connect, profile
+from resonance.node import _profile_run, _row_sample
+from resonance.node.profiler import profile
 from resonance.node.sources import open_source
 
 
@@ -73,26 +73,59 @@ def test_a_sample_short_under_the_cutoff_is_drawn_again_in_full(
     assert again.correlations == expected.correlations
 
 
-def test_a_csv_is_materialised_in_file_order_and_the_setting_restored(tmp_path: Path) -> None:
-    path = tmp_path / "ordered.csv"
+def _shuffled_copies(tmp_path: Path, with_id: bool) -> tuple[Path, Path]:
+    """The same 60,000 rows twice: in order, and shuffled (with a column named ``t``, which once shadowed the
+    row in ``hash(t)``); ``with_id``: with a column unique per row, which then keys the samples."""
+    body = (
+        f"SELECT {'i, ' if with_id else ''}i % 3 AS t, CASE WHEN i % 4 = 0 THEN NULL "
+        "ELSE '13' || lpad((i * 7919 % 1000000000)::VARCHAR, 9, '0') END AS phone, "
+        "CASE WHEN i % 10 = 0 THEN i::VARCHAR ELSE 'note ' || (i % 50) END AS note FROM range(60000) r(i)"
+    )
+    ordered, shuffled = tmp_path / "ordered.csv", tmp_path / "shuffled.csv"
     with duckdb.connect() as con:
-        con.execute(f"COPY (SELECT i, md5(i::VARCHAR) AS h FROM range(200000) r(i)) TO '{path}' (HEADER)")
-    with open_source(path, workdir=tmp_path / "w") as source, connect(source) as con:
-        assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (False,)
-        table = source.relation(con, materialize=True)
-        ids = [r[0] for r in con.execute(f"SELECT i FROM {table} ORDER BY rowid").fetchall()]
-        assert ids == list(range(200000))
-        assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (False,)
-        assert source.relation(con, materialize=True) == table  # already there: not read again
+        con.execute(f"COPY ({body} ORDER BY i) TO '{ordered}' (HEADER)")
+        con.execute(f"COPY ({body} ORDER BY hash(i * 31 + 7)) TO '{shuffled}' (HEADER)")
+    return ordered, shuffled
 
 
-def test_materialising_a_bad_csv_restores_the_setting(tmp_path: Path) -> None:
-    path = tmp_path / "ragged.csv"
-    path.write_text("a,b\n1,2\n3,4\n", encoding="utf-8")
-    with open_source(path, workdir=tmp_path / "w") as source, connect(source) as con:
-        with pytest.raises(duckdb.Error):
-            _csv_source._create_in_file_order(con, "t", "read_csv('/no/such/file.csv')")
-        assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchone() == (False,)
+@pytest.mark.parametrize("with_id", [True, False])
+def test_samples_do_not_depend_on_the_order_of_rows(tmp_path: Path, with_id: bool) -> None:
+    from resonance.node.pipeline import analyse
+
+    results = []
+    for path in _shuffled_copies(tmp_path, with_id):
+        with open_source(path, workdir=tmp_path / path.stem) as source:
+            found = analyse(source)
+        assert found.profile.unique_column == ("i" if with_id else None)
+        results.append(
+            (
+                [s.as_dict() for s in found.sensitivity],
+                [(c.name, c.inferred_type, c.type_conforming) for c in found.profile.columns],
+                found.profile.duplicate_rows,
+            )
+        )
+    assert results[0] == results[1]
+    scans = {s["column"]: s for s in results[0][0]}
+    assert scans["phone"]["sampling"] == "row-hash" and scans["phone"]["sampled"] == 10_000
+    assert scans["note"]["sampled"] == 10_000 and scans["t"]["non_null"] == 60_000
+    assert scans["phone"]["flagged_kinds"] == ["mobile"]
+
+
+def test_the_row_hash_is_of_the_whole_row_whatever_the_headers() -> None:
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE x AS SELECT i % 2 AS t, i % 2 AS __row_key, i AS j FROM range(10) r(i)")
+        assert con.execute(f"SELECT count(DISTINCT {_row_sample.ROW_HASH}) FROM x AS t").fetchone() == (10,)
+        assert con.execute(q.duplicates_sql("x")).fetchone() == (0, 0)
+        con.execute("INSERT INTO x VALUES (0, 0, 0), (0, 0, 0)")
+        assert con.execute(q.duplicates_sql("x")).fetchone() == (1, 3)
+
+
+def test_keyed_rows_take_about_the_fraction_asked() -> None:
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE x AS SELECT i, i % 7 AS b FROM range(200000) r(i)")
+        (n,) = con.execute(f"SELECT count(*) FROM ({_row_sample.keyed_rows_sql('x', ['i'], 0.05)})").fetchone()
+        (every,) = con.execute(f"SELECT count(*) FROM ({_row_sample.keyed_rows_sql('x', ['i'], 1.0)})").fetchone()
+    assert 9_400 < n < 10_600 and every == 200_000
 
 
 def _mixed_table(con: duckdb.DuckDBPyConnection) -> list[q.Plan]:
@@ -197,3 +230,21 @@ def test_duplicates_are_not_grouped_when_a_column_is_unique(tmp_path: Path, monk
         assert profile(source).duplicate_rows == 0
     with open_source(path, workdir=tmp_path / "w") as source, pytest.raises(pytest.fail.Exception):
         profile(source)  # no unique column: the GROUP BY of row hashes is still what counts them
+
+
+def test_a_likely_unique_number_is_confirmed_by_one_exact_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, near = tmp_path / "ids.csv", tmp_path / "near.csv"
+    with duckdb.connect() as con:  # 'id' has too many values for exact top values; 'near' repeats one value once
+        con.execute(f"COPY (SELECT i * 7 AS id, i % 3 AS a FROM range(50000) r(i)) TO '{path}' (HEADER)")
+        con.execute(
+            f"COPY (SELECT greatest(i, 1) AS near, greatest(i, 1) % 3 AS a FROM range(50000) r(i)) TO '{near}' (HEADER)"
+        )
+    with open_source(near, workdir=tmp_path / "n") as source:
+        found = profile(source)
+    assert (found.unique_column, found.duplicate_rows) == (None, 1)  # near-unique is not unique: rows 0 and 1 agree
+    monkeypatch.setattr(q, "duplicates_sql", lambda relation: pytest.fail("the row hashes were grouped"))
+    with open_source(path, workdir=tmp_path / "w") as source:
+        found = profile(source)
+    assert (found.unique_column, found.duplicate_rows) == ("id", 0)

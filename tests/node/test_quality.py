@@ -130,7 +130,7 @@ def test_accuracy_estimates_label_issues(tmp_path: Path) -> None:
     assert clean.details["label_issue_rate"] < 0.02
     assert 0.08 < noisy.details["label_issue_rate"] < 0.2
     assert noisy.score < clean.score
-    assert "置信学习" in noisy.reason_zh and "confident-learning" in noisy.reason_en  # says it is a proxy
+    assert "cleanlab" in noisy.reason_zh and "cleanlab's confident-learning" in noisy.reason_en  # names the method
     skipped = run(tmp_path, "x,id", [f"{i},{i}" for i in range(50)], label_column="id").dimension("accuracy")
     assert "label check skipped" in skipped.reason_en
 

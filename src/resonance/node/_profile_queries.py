@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from resonance.node._row_sample import ROW_HASH, keyed_rows_sql
 from resonance.node.sources import quote_ident
 
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -166,10 +167,12 @@ def blank(expr: str) -> str:
     )
 
 
-def text_sample_sql(relation: str, plans: list[Plan]) -> str:
-    """A reservoir sample of the text columns, for type inference."""
+def text_sample_sql(relation: str, plans: list[Plan], total: int, key: str = ROW_HASH) -> str:
+    """About TEXT_SAMPLE_ROWS rows of the text columns, for type inference: chosen by their ``key`` (a hash), so
+    the same whatever the order of the rows (``_row_sample``)."""
     columns = ", ".join(p.quoted for p in plans)
-    return f"SELECT {columns} FROM {relation} USING SAMPLE reservoir({TEXT_SAMPLE_ROWS} ROWS) REPEATABLE (7)"
+    fraction = TEXT_SAMPLE_ROWS / total if total else 1.0
+    return f"SELECT {columns} FROM ({keyed_rows_sql(relation, [p.quoted for p in plans], fraction, key)})"
 
 
 def text_type_items(plan: Plan, items: Items) -> None:
@@ -277,13 +280,16 @@ def duplicates_sql(relation: str) -> str:
     """(groups of identical rows, rows in them); identity by a 64-bit hash of the whole row."""
     return (
         "SELECT count(*), coalesce(sum(c), 0) FROM ("
-        f"SELECT count(*) AS c FROM (SELECT hash(t) AS h FROM {relation} AS t) GROUP BY h HAVING count(*) > 1)"
+        f"SELECT count(*) AS c FROM (SELECT {ROW_HASH} AS h FROM {relation}) GROUP BY h HAVING count(*) > 1)"
     )
 
 
-def sample_sql(relation: str, plans: list[Plan], rows: int, total: int, *, cutoff: bool = True) -> str:
+def sample_sql(
+    relation: str, plans: list[Plan], rows: int, total: int, *, cutoff: bool = True, key: str | None = None
+) -> str:
     """A deterministic sample of ``rows`` rows: those with the smallest hashes of the sampled columns (rows that
-    tie agree on every sampled value, so which of them is taken does not matter). Numbers as finite DOUBLEs.
+    tie agree on every sampled value, so which of them is taken does not matter), or of ``key`` (an expression
+    no two rows tie on, e.g. the hash of a unique column). Numbers as finite DOUBLEs.
 
     With ``cutoff`` only rows whose hash is below ``sample_cutoff`` (about 1.5 × ``rows`` of them) are sorted,
     which gives the same rows unless fewer than ``rows`` pass it: count the result and, when it is short, run
@@ -292,7 +298,7 @@ def sample_sql(relation: str, plans: list[Plan], rows: int, total: int, *, cutof
     select = ", ".join(f"{e} AS c{i}" for i, e in enumerate(exprs))
     if total <= rows:
         return f"SELECT {select} FROM {relation}"
-    key = f"hash({', '.join(exprs)})"
+    key = key or f"hash({', '.join(exprs)})"
     where = f" WHERE {key} < {sample_cutoff(rows, total)}" if cutoff and 1.5 * rows < total else ""
     return f"SELECT {select} FROM {relation}{where} ORDER BY {key} LIMIT {int(rows)}"
 

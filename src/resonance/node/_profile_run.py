@@ -12,6 +12,7 @@ from resonance.errors import ResonanceError
 from resonance.node import _profile_queries as q
 from resonance.node import _release as rel
 from resonance.node._progress import Tracker
+from resonance.node._row_sample import row_key
 from resonance.node.sources import Source
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ TOP_EXACT_LIMIT = 10_000  # columns with at most this many distinct values get a
 TOP_CANDIDATES = 10  # frequent values looked for in the sample (then counted exactly) for the other columns
 MAX_CORRELATION_COLUMNS = 30
 MAX_SAMPLED_HEAVY = 200
+# HyperLogLog's error is a few per cent: a column this close to one distinct value per row may be unique.
+UNIQUE_LIKELY = 0.95
 _PROGRAMMING = (duckdb.BinderException, duckdb.ParserException, duckdb.CatalogException)
 
 
@@ -34,6 +37,7 @@ class Run:
         self.plans: list[q.Plan] = []
         self.correlated: list[q.Plan] = []
         self.sampled: list[q.Plan] = []
+        self.unique_column: str | None = None  # a column with a distinct value per row, once one is known
         self.sample_rows = 0
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -96,9 +100,12 @@ class Run:
     def _statistics(self) -> None:
         plans = self.plans
         self._wide(q.basic_items, plans, share=0.7)
+        unique = self._confirmed_unique()
+        self.unique_column = unique.name if unique is not None else None
         text = [p for p in plans if p.kind == "text" and p.stats.get("non_null")]
         if text:
-            self.query(f"CREATE OR REPLACE TEMP TABLE _text_sample AS {q.text_sample_sql(self.relation, text)}")
+            sample = q.text_sample_sql(self.relation, text, self.rows, row_key(self.unique_column))
+            self.query(f"CREATE OR REPLACE TEMP TABLE _text_sample AS {sample}")
             self._wide(q.text_type_items, text, share=0.1, relation="_text_sample")
             self.query("DROP TABLE _text_sample")
         again = []
@@ -133,14 +140,15 @@ class Run:
         self.sample_rows = min(self.rows, sample_rows)
         if not self.sampled:
             return
+        key = row_key(self.unique_column) if self.unique_column else None
         self.query(
             "CREATE OR REPLACE TEMP TABLE _profile_sample AS "
-            + q.sample_sql(self.relation, self.sampled, sample_rows, self.rows)
+            + q.sample_sql(self.relation, self.sampled, sample_rows, self.rows, key=key)
         )
         if self.query("SELECT count(*) FROM _profile_sample")[0][0] < self.sample_rows:  # too few under the cutoff
             self.query(
                 "CREATE OR REPLACE TEMP TABLE _profile_sample AS "
-                + q.sample_sql(self.relation, self.sampled, sample_rows, self.rows, cutoff=False)
+                + q.sample_sql(self.relation, self.sampled, sample_rows, self.rows, cutoff=False, key=key)
             )
         self.tracker.step()
         index = {id(p): i for i, p in enumerate(self.sampled)}
@@ -336,10 +344,29 @@ class Run:
         values as there are rows (exact counts, e.g. a serial number): then no two rows are equal, and the
         GROUP BY of every row's hash is not needed."""
         with self.tracker.phase("duplicates"):
-            if self.rows and any(self._distinct_exact(plan) == self.rows for plan in self.plans):
+            if self.unique_column is not None:
+                return 0
+            unique = next((p for p in self.plans if self.rows and self._distinct_exact(p) == self.rows), None)
+            if unique is not None:
+                self.unique_column = unique.name
                 return 0
             ((groups, rows_in_groups),) = self.query(q.duplicates_sql(self.relation))
         return int(rows_in_groups) - int(groups)
+
+    def _confirmed_unique(self, tries: int = 2) -> q.Plan | None:
+        """A column without nulls whose approximate distinct count says "a value per row" (an id, a timestamp),
+        confirmed by counting its distinct values exactly: one column's count costs a fraction of grouping
+        every row's hash."""
+        likely = [
+            p
+            for p in self.plans
+            if p.stats.get("non_null") == self.rows and (p.stats.get("distinct") or 0) >= UNIQUE_LIKELY * self.rows
+        ]
+        for plan in likely[:tries]:
+            ((distinct,),) = self.query(f"SELECT count(DISTINCT {plan.quoted}) FROM {self.relation}")
+            if distinct == self.rows:
+                return plan
+        return None
 
     @staticmethod
     def _distinct_exact(plan: q.Plan) -> int | None:

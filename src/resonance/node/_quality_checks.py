@@ -2,9 +2,11 @@
 
 Declared-rule violations (type, range, regex, enum, unit, required) for all columns in one wide query; far
 outliers per numeric column in one wide query; declared-key duplicates with a GROUP BY (spills to disk);
-cross-field checks; and a label-issue estimate on a deterministic sample: confident learning (Northcutt et
-al., 2021: per-class average self-confidence thresholds, off-diagonal of the confident joint) over
-out-of-sample class probabilities from a k-nearest-neighbour vote on standardised numeric features.
+cross-field checks; and a label-issue estimate on a deterministic sample: cleanlab's
+``count.num_label_issues`` (confident learning, Northcutt et al., 2021: the off-diagonal of the confident
+joint) over out-of-sample class probabilities, each row's share of votes among its k nearest other rows
+on standardised numeric features. The vote runs in DuckDB (``array_distance``), so no row leaves the
+connection as a feature vector; only labels and vote shares reach cleanlab.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import duckdb
 
 from resonance.errors import ResonanceError
 from resonance.node import _profile_queries as q
+from resonance.node._row_sample import KEY, row_key
 from resonance.node.sources import quote_ident
 
 if TYPE_CHECKING:
@@ -248,8 +251,9 @@ def label_check(
     lab = quote_ident(label)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _label_sample AS SELECT row_number() OVER () AS id, y, f FROM ("
-        f"SELECT CAST({lab} AS VARCHAR) AS y, [{scaled}]::DOUBLE[{len(features)}] AS f "
-        f"FROM {relation} AS t WHERE {lab} IS NOT NULL ORDER BY hash(t) LIMIT {n})"
+        f"SELECT CAST({lab} AS VARCHAR) AS y, [{scaled}]::DOUBLE[{len(features)}] AS f FROM ("
+        f"SELECT {row_key(profile.unique_column)} AS {KEY}, * FROM {relation}) WHERE {lab} IS NOT NULL "
+        f"ORDER BY {KEY} LIMIT {n})"
     )
     neighbours = int(rules["label_neighbours"])
     rows = con.execute(
@@ -277,19 +281,18 @@ def _feature(column: Any, label: str, rows: int) -> bool:
 
 
 def confident_issues(votes: list[tuple[str, Counter]], labels: list[str]) -> int:
-    """Off-diagonal count of the confident joint: rows whose confidently predicted class is not their label."""
-    probs = []
-    for given, counter in votes:
+    """cleanlab's estimate of the mislabelled rows: the off-diagonal of the confident joint of ``votes``.
+
+    ``votes``: each row's given label and the labels of its nearest other rows (out-of-sample by construction).
+    """
+    import numpy as np
+    from cleanlab.count import num_label_issues
+
+    index = {c: i for i, c in enumerate(labels)}
+    given = np.array([index[y] for y, _ in votes])
+    shares = np.zeros((len(votes), len(labels)))
+    for row, (_, counter) in enumerate(votes):
         total = sum(counter.values()) or 1
-        probs.append((given, {c: counter.get(c, 0) / total for c in labels}))
-    thresholds = {}
-    for c in labels:
-        own = [p[c] for given, p in probs if given == c]
-        thresholds[c] = sum(own) / len(own) if own else 1.0
-    issues = 0
-    for given, p in probs:
-        confident = [c for c in labels if p[c] >= thresholds[c] and p[c] > 0]
-        if confident:
-            best = max(confident, key=lambda c: (p[c], c == given))
-            issues += best != given
-    return issues
+        for c, n in counter.items():
+            shares[row, index[c]] = n / total
+    return int(num_label_issues(labels=given, pred_probs=shares, estimation_method="off_diagonal"))

@@ -185,12 +185,12 @@ def accuracy(c: Context) -> DimensionScore:
             parts.append((float(rules["label_weight"]), _linear(label.issue_rate, float(rules["label_zero_share"]))))
             zh.append(
                 f"标注列 {label.column} 估计错误标注率 {_pct(label.issue_rate)}（样本 {label.sample_rows} 行；"
-                "方法：k 近邻投票的样本外概率 + 置信学习阈值，非 cleanlab，类别重叠时偏高）"
+                "方法：cleanlab 置信学习计数，概率取 k 近邻投票（不含本行）；类别重叠时偏高）"
             )
             en.append(
                 f"label column {label.column}: estimated label-issue rate {_pct(label.issue_rate)} "
-                f"({label.sample_rows} sampled rows; confident-learning thresholds over out-of-sample kNN votes, "
-                "a proxy for cleanlab that overestimates where classes overlap)"
+                f"({label.sample_rows} sampled rows; cleanlab's confident-learning count over out-of-sample kNN vote "
+                "shares; it overestimates where classes overlap)"
             )
             details.update(label_issue_rate=round(label.issue_rate, 6), label_sample_rows=label.sample_rows)
     if not parts:

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from resonance.errors import ResonanceError
+from resonance.node import _row_sample
 from resonance.node import card as cards
 from resonance.node.profiler import Profile, ProgressCallback, borrowed_or_new, connect, profile
 from resonance.node.quality import DeclaredSchema, QualityReport, assess
@@ -52,28 +53,90 @@ def scan_sensitivity(
     *,
     connection: duckdb.DuckDBPyConnection | None = None,
 ) -> list[ColumnSensitivity]:
-    """Scan every column on a reproducible DuckDB reservoir sample; counts are scaled to the whole column.
+    """Scan every column on a reproducible sample of its non-null values; counts are scaled to the whole column.
 
-    The samples are drawn from the source's materialized table (``source.relation(con, materialize=True)``):
-    on the ``connection`` the profile ran on that table is already there, so the file is not read again; a
-    columnar source (Parquet) stays a view and each sample reads one column. Each sample comes back as
-    (value, times drawn, may hold an identifier) rows: a repeated value is recognised once, and a value that
-    ``candidate_pattern()`` (a superset screen, run by DuckDB) rules out is only counted.
+    A column's sample is its first ``SENSITIVITY_SAMPLE`` non-null values in the order of the rows' keys
+    (``_row_sample``: the hash of the profile's unique column, else of the whole row): the same whatever the
+    order of the rows, so a CSV read by parallel threads, its Parquet copy and a database table give the same
+    report. A column with no more non-null values than that is taken
+    whole. The rows are drawn from the source's materialized table (``source.relation(con, materialize=True)``:
+    on the ``connection`` the profile ran on it is already there, so the file is not read again). Each sample
+    comes back as (value, times drawn, may hold an identifier) rows: a repeated value is recognised once, and a
+    value that ``candidate_pattern()`` (a superset screen, run by DuckDB) rules out is only counted.
     """
-    out = []
     with borrowed_or_new(source, connection, memory_limit) as con, source.reading():
         relation = source.relation(con, materialize=True)
-        for column in prof.columns:
-            name = quote_ident(column.name)
-            drawn = con.execute(
-                f"SELECT v, count(*), regexp_matches(v, ?) FROM (SELECT CAST({name} AS VARCHAR) AS v FROM "
-                f"(SELECT {name} FROM {relation} WHERE {name} IS NOT NULL) "
-                f"USING SAMPLE reservoir({SENSITIVITY_SAMPLE} ROWS) REPEATABLE ({SEED})) GROUP BY v",
-                [candidate_pattern()],
-            ).fetchall()
-            non_null = prof.rows - column.nulls
-            out.append(scan_counts(column.name, drawn, seed=SEED, population=(prof.rows, non_null)))
-    return out
+        draws = _SensitivityDraws(con, relation, prof)
+        try:
+            return [
+                scan_counts(
+                    column.name,
+                    draws.values(column),
+                    seed=SEED,
+                    population=(prof.rows, prof.rows - column.nulls),
+                    sampling="row-hash",
+                )
+                for column in prof.columns
+            ]
+        finally:
+            draws.drop()
+
+
+class _SensitivityDraws:
+    """The sensitivity samples of a table's columns, drawn from at most two keyed copies of a few of its rows.
+
+    The rows with the smallest keys hold a column's first ``SENSITIVITY_SAMPLE`` non-null values when about
+    1.5 × as many non-null values of it lie under the cutoff: a fraction ``1.5 × SENSITIVITY_SAMPLE / non-null``
+    of the rows. Dense columns share one copy of every column of the rows under the largest such fraction up
+    to ``SHARED_FRACTION``; sparser columns get one narrow copy of just those columns. A column found short
+    under its copy's cutoff (one chance in very many) is drawn from the whole table."""
+
+    SHARED_FRACTION = 0.05
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, relation: str, prof: Profile) -> None:
+        self.con, self.relation, self.rows = con, relation, prof.rows
+        self.key = _row_sample.row_key(prof.unique_column)
+        self.tables: dict[str, str] = {}  # column → the keyed copy its sample is drawn from
+        wanted = {
+            c.name: 1.5 * SENSITIVITY_SAMPLE / (prof.rows - c.nulls)
+            for c in prof.columns
+            if prof.rows - c.nulls > SENSITIVITY_SAMPLE
+        }
+        dense = {n: f for n, f in wanted.items() if f <= self.SHARED_FRACTION}
+        sparse = {n: f for n, f in wanted.items() if n not in dense}
+        if dense:
+            self._copy("_sensitivity_rows", ["*"], max(dense.values()), dense)
+        if sparse:
+            self._copy("_sensitivity_sparse", [quote_ident(n) for n in sparse], max(sparse.values()), sparse)
+
+    def _copy(self, table: str, columns: list[str], fraction: float, names: dict[str, float]) -> None:
+        sql = _row_sample.keyed_rows_sql(self.relation, columns, fraction, self.key)
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+        self.tables.update(dict.fromkeys(names, table))
+
+    def values(self, column: Any) -> list[tuple[Any, ...]]:
+        """(value as text, times drawn, passes the identifier screen) for the column's sample."""
+        name = quote_ident(column.name)
+        table = self.tables.get(column.name)
+        if table is None:  # every non-null value
+            return self._grouped(f"SELECT {name} AS v FROM {self.relation} WHERE {name} IS NOT NULL")
+        first = f"WHERE {name} IS NOT NULL ORDER BY {{}} LIMIT {SENSITIVITY_SAMPLE}"
+        draws = self._grouped(f"SELECT {name} AS v FROM {table} " + first.format(_row_sample.KEY))
+        if sum(times for _, times, _ in draws) < SENSITIVITY_SAMPLE:  # short under the cutoff: use every row
+            keyed = _row_sample.keyed_rows_sql(self.relation, [name], 1.0, self.key)
+            draws = self._grouped(f"SELECT {name} AS v FROM ({keyed}) " + first.format(_row_sample.KEY))
+        return draws
+
+    def _grouped(self, rows_sql: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(
+            f"SELECT v, count(*), regexp_matches(v, ?) FROM (SELECT CAST(v AS VARCHAR) AS v FROM ({rows_sql})) "
+            "GROUP BY v",
+            [candidate_pattern()],
+        ).fetchall()
+
+    def drop(self) -> None:
+        for table in set(self.tables.values()):
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def analyse(

@@ -119,6 +119,9 @@ class Profile:
     correlation_sample_rows: int
     k: int
     seconds: float = 0.0
+    # A column with a distinct value in every row (counted exactly), if the profile found one: it keys the
+    # node's samples (``_row_sample.row_key``). Not published.
+    unique_column: str | None = None
 
     def column(self, name: str) -> ColumnProfile:
         """The profile of column ``name`` (KeyError if there is none)."""
@@ -184,6 +187,7 @@ def profile(
         correlation_sample_rows=used,
         k=k,
         seconds=time.perf_counter() - started,
+        unique_column=run.unique_column,
     )
 
 

@@ -10,7 +10,8 @@ is scanned (``sampling == "all"``). Rates are over the sampled values; ``estimat
 rate up to the column's non-null count. Free text is scanned for embedded identifiers up to its first
 ``MAX_TEXT_CHARS`` characters.
 
-A sample drawn elsewhere (the node draws it in DuckDB) goes to ``scan_counts`` as (value, times drawn) pairs:
+A sample drawn elsewhere (the node draws it in DuckDB, by row hash: ``sampling == "row-hash"``) goes to
+``scan_counts`` as (value, times drawn) pairs:
 each distinct value is recognised once, and values that ``candidate_pattern()`` (a superset screen derived
 from the recognizers' patterns, runnable in RE2) rules out are counted without being recognised. The report
 is the one ``scan_column`` gives for the same sample; only the time differs.
@@ -92,7 +93,7 @@ class ColumnSensitivity:
     rows: int
     non_null: int
     sampled: int
-    sampling: Literal["all", "reservoir"]
+    sampling: Literal["all", "reservoir", "row-hash"]  # row-hash: the drawer's rows with the smallest row hashes
     seed: int
     threshold: float
     contains_threshold: float
@@ -383,6 +384,7 @@ def scan_counts(
     threshold: float = DEFAULT_THRESHOLD,
     contains_threshold: float = DEFAULT_CONTAINS_THRESHOLD,
     seed: int = DEFAULT_SEED,
+    sampling: Literal["reservoir", "row-hash"] = "reservoir",
 ) -> ColumnSensitivity:
     """Scan a sample drawn elsewhere and given as ``(value, times drawn)`` pairs, e.g. from a ``GROUP BY``.
 
@@ -391,7 +393,8 @@ def scan_counts(
     distinct value is recognised once: repeated values cost nothing. A third element ``False`` says the value
     does not match ``candidate_pattern()`` (screened in the database): it is counted in the sample but not
     recognised, which gives the same report faster. Blank and null-like values are dropped, as
-    ``scan_column`` drops them. A count that is not a positive integer is a ValueError.
+    ``scan_column`` drops them. A count that is not a positive integer is a ValueError. ``sampling`` names how
+    the drawer chose the values when it did not take them all (the report says ``all`` when it did).
     """
     counter = _Counter()
     tallies: dict[str, int] = {}
@@ -406,7 +409,9 @@ def scan_counts(
             screened_out += times
         else:
             tallies[text] = tallies.get(text, 0) + times
-    return _report(name, tallies, population[0], population[1], threshold, contains_threshold, seed, screened_out)
+    return _report(
+        name, tallies, population[0], population[1], threshold, contains_threshold, seed, screened_out, sampling
+    )
 
 
 def _report(
@@ -418,6 +423,7 @@ def _report(
     contains_threshold: float,
     seed: int,
     screened_out: int = 0,
+    sampling: Literal["reservoir", "row-hash"] = "reservoir",
 ) -> ColumnSensitivity:
     """Recognise each distinct sampled text once, weighting it by how often it was drawn; ``screened_out``
     more sampled values are known to hold no identifier."""
@@ -453,7 +459,7 @@ def _report(
         rows=rows,
         non_null=non_null,
         sampled=n,
-        sampling="all" if n >= non_null else "reservoir",
+        sampling="all" if n >= non_null else sampling,
         seed=seed,
         threshold=threshold,
         contains_threshold=contains_threshold,

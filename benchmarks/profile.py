@@ -114,10 +114,10 @@ def _worker_ours(path: str) -> dict[str, Any]:
     queries: dict[str, list[float]] = {}
     run_query = _profile_run.Run.query
 
-    def query(self: Any, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    def query(self: Any, sql: str, params: list[Any] | None = None, con: Any = None) -> list[tuple[Any, ...]]:
         begin = time.perf_counter()
         try:
-            return run_query(self, sql, params)
+            return run_query(self, sql, params, con)
         finally:
             entry = queries.setdefault(_query_kind(sql), [0, 0.0])
             entry[0] += 1

@@ -14,8 +14,8 @@ from resonance.node import _encoding
 ROWS = "设备,温度\n" + "".join(f"甲{i}乙,{i}.5\n" for i in range(400))
 
 
-def _no_hash_thread() -> bool:
-    return not any(t.name == "resonance-sha256" for t in threading.enumerate())
+def _no_hash_thread(path: Path) -> bool:
+    return not any(t.name == f"resonance-sha256 {path}" for t in threading.enumerate())
 
 
 @pytest.mark.parametrize("chunk", [5, 64, 4096, 1 << 20])
@@ -31,7 +31,7 @@ def test_fingerprint_is_the_sha256_of_the_file_bytes(
     assert text.sha256 == hashlib.sha256(raw).hexdigest()
     assert text.size == len(raw)
     assert text.readable.read_text(encoding="utf-8-sig") == ROWS
-    assert _no_hash_thread()
+    assert _no_hash_thread(path)  # joined once the hash was asked for
 
 
 @pytest.mark.parametrize("chunk", [3, 7, 64, 1 << 20])
@@ -48,7 +48,7 @@ def test_a_bad_byte_deep_in_the_file_gives_its_line_and_offset(
     assert error.code == "source_encoding" and "UTF-8" in error.what
     assert error.where == f"pasted.csv, line {ROWS.count(chr(10)) + 1} (byte offset {len(good)})"
     assert not (tmp_path / "out.csv").exists()
-    assert _no_hash_thread()
+    assert _no_hash_thread(path)  # a failed scan stops its hash
 
 
 @pytest.mark.parametrize("chunk", [4, 1 << 20])
@@ -72,7 +72,7 @@ def test_the_mostly_threshold_counts_non_ascii_bytes_before_the_failure(
     with pytest.raises(ResonanceError) as caught:
         _encoding.scan_text(fewer, "fewer.csv", tmp_path / "f.csv")
     assert caught.value.code == "source_encoding" and caught.value.where == "fewer.csv"
-    assert _no_hash_thread()
+    assert _no_hash_thread(refused) and _no_hash_thread(fewer)
 
 
 def test_truncated_file_across_chunks_names_the_last_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,3 +160,23 @@ def test_the_arrow_check_gives_what_decoding_gives_wherever_the_bad_byte_is(
     path.write_bytes(good)
     assert _outcome(path, tmp_path)[0] == "utf-8"
     assert sum(checked) == len(good)  # every byte was checked by Arrow, none decoded
+
+
+def test_the_hash_runs_beside_the_scan_and_is_waited_for(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    raw = ("a,b\n" + "温度,1.5\n" * 400_000).encode()
+    path.write_bytes(raw)
+    text = _encoding.scan_text(path, "big.csv", tmp_path / "t.csv")
+    assert text.encoding == "utf-8" and text.size == len(raw)
+    assert text.sha256 == hashlib.sha256(raw).hexdigest() and _no_hash_thread(path)
+
+
+def test_a_file_that_cannot_be_read_to_the_end_is_an_error_on_asking_for_its_hash(tmp_path: Path) -> None:
+    path = tmp_path / "gone.csv"
+    path.write_bytes(b"a\n1\n")
+    found = _encoding.FileHash(path)
+    found._thread.join()
+    found._error = OSError("disk went away")  # what the thread keeps when a read fails
+    with pytest.raises(ResonanceError) as caught:
+        found.result()
+    assert caught.value.code == "source_vanished" and caught.value.where == str(path)

@@ -248,3 +248,21 @@ def test_a_likely_unique_number_is_confirmed_by_one_exact_count(
     with open_source(path, workdir=tmp_path / "w") as source:
         found = profile(source)
     assert (found.unique_column, found.duplicate_rows) == ("id", 0)
+
+
+def test_a_unique_text_column_is_not_grouped_and_profiles_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "serials.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT 'SN-' || (i * 13) AS serial, i % 9 AS a FROM range(30000) r(i)) TO '{path}' (HEADER)"
+        )
+    with open_source(path, workdir=tmp_path / "w") as source:
+        fast = profile(source)
+    monkeypatch.setattr(_profile_run.Run, "_confirmed_unique", lambda self: None)
+    with open_source(path, workdir=tmp_path / "w") as source:
+        grouped = profile(source)
+    assert fast.unique_column == "serial" and grouped.unique_column == "serial"  # found by its exact count instead
+    assert fast.column("serial").as_dict() == grouped.column("serial").as_dict()
+    assert fast.column("serial").suppressed_values == 30000 and fast.column("serial").top_values == []

@@ -32,7 +32,7 @@ class CsvSource(Source):
     def add(self, text: _encoding.TextFile, name: str) -> None:
         self.texts.append(text)
         self.names.append(name)
-        self._watch(text.path, text.sha256)
+        self._watch(text.path, text.hash.result)  # still hashing: the fingerprint waits for it
 
     def _reader(self, columns: list[tuple[str, str]] | None = None, *, full_sniff: bool = False) -> str:
         files = "[" + ", ".join(quote_str(str(t.readable)) for t in self.texts) + "]"

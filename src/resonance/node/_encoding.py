@@ -15,7 +15,7 @@ import csv
 import hashlib
 import io
 import os
-import queue
+import struct
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,9 +40,14 @@ class TextFile:
     path: Path
     encoding: str  # utf-8 | utf-8-sig | gb18030 | what charset-normalizer found
     readable: Path  # UTF-8 file for DuckDB
-    sha256: str
+    hash: FileHash  # the sha256 of ``path``, still being computed when the scan returns
     size: int
     mtime_ns: int
+
+    @property
+    def sha256(self) -> str:
+        """The sha256 of the file's bytes (waits for the hash thread if it has not finished)."""
+        return self.hash.result()
 
     @property
     def transcoded(self) -> bool:
@@ -74,39 +79,48 @@ def _position(path: Path, offset: int) -> tuple[int, int]:
     return lines, good
 
 
-class _Hasher:
-    """sha256 of the chunks in order, on a thread of its own: hashlib releases the GIL for large updates, so
-    the hash runs beside the (GIL-holding) decode instead of after it. ``close`` joins the thread. Hand-written
-    rather than a ThreadPoolExecutor: one long-lived consumer keeps the updates in order with a bounded queue."""
+class FileHash:
+    """The sha256 of a file, computed on a thread of its own from the moment this is made.
 
-    def __init__(self, digest: hashlib._Hash) -> None:
-        self._digest = digest
-        # Bounded: should the hash fall behind, the decode waits rather than holding the file in memory.
-        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
-        self._thread = threading.Thread(target=self._run, name="resonance-sha256", daemon=True)
+    hashlib releases the GIL for large updates, so the hash runs beside the encoding check and, once that is
+    done, beside DuckDB reading the file; ``result`` waits for it. The thread reads the file itself (the
+    check is not held back to the hash's pace); a change of the file in between is caught by the size and
+    mtime checks of the source. ``cancel`` stops it early (the scan failed). Hand-written rather than a
+    ThreadPoolExecutor: one thread per file, stoppable between chunks."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._digest = hashlib.sha256()
+        self._error: OSError | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"resonance-sha256 {path}", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            self._digest.update(chunk)
+        try:
+            with self.path.open("rb") as fh:
+                while not self._stop.is_set() and (chunk := fh.read(CHUNK)):
+                    self._digest.update(chunk)
+        except OSError as exc:
+            self._error = exc
 
-    def update(self, chunk: bytes) -> None:
-        self._queue.put(chunk)
-
-    def close(self) -> None:
-        self._queue.put(None)
+    def result(self) -> str:
         self._thread.join()
+        if self._stop.is_set():
+            raise RuntimeError("the hash was cancelled")
+        if self._error is not None:
+            raise ResonanceError(
+                what=f"the file could not be read to the end: {self._error}",
+                where=str(self.path),
+                fix="check that the file is still there and readable, then open it again",
+                code="source_vanished",
+                status=404,
+            )
+        return self._digest.hexdigest()
 
-
-def _decode_stream(path: Path, encoding: str, sink: io.TextIOBase | None, digest: hashlib._Hash | None) -> None:
-    """Decode ``path`` strictly, chunk by chunk, writing the text to ``sink`` and hashing the bytes into
-    ``digest`` (complete when this returns); raise _DecodeFailure at a bad byte."""
-    hasher = _Hasher(digest) if digest is not None else None
-    try:
-        _decode_chunks(path, encoding, sink, hasher)
-    finally:
-        if hasher is not None:
-            hasher.close()
+    def cancel(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _complete_utf8(data: bytes) -> int:
@@ -127,7 +141,7 @@ def _valid_utf8(data: bytes, end: int) -> bool:
     validate-only UTF-8 check; decoding builds a str of every chunk only to throw it away.)"""
     import pyarrow as pa
 
-    offsets = pa.array([0, end], pa.int32()).buffers()[1]
+    offsets = pa.py_buffer(struct.pack("=ii", 0, end))  # not pa.array(): that may import pandas to look for it
     try:
         pa.Array.from_buffers(pa.string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
     except pa.ArrowInvalid:
@@ -135,7 +149,9 @@ def _valid_utf8(data: bytes, end: int) -> bool:
     return True
 
 
-def _decode_chunks(path: Path, encoding: str, sink: io.TextIOBase | None, hasher: _Hasher | None) -> None:
+def _decode_stream(path: Path, encoding: str, sink: io.TextIOBase | None) -> None:
+    """Decode ``path`` strictly, chunk by chunk, writing the text to ``sink``; raise _DecodeFailure at a bad
+    byte."""
     # No line or byte count is kept here: a valid file never needs one, and on a 500 MB file keeping them
     # cost more CPU than the decode. The position of a failure is found by _position, reading the file again.
     # Only checking UTF-8 (no sink), Arrow validates each chunk; Python's decode then runs only on a chunk that
@@ -147,8 +163,6 @@ def _decode_chunks(path: Path, encoding: str, sink: io.TextIOBase | None, hasher
     pending = next(chunks, None)
     while pending is not None:
         following = next(chunks, None)
-        if hasher is not None:
-            hasher.update(pending)
         data = carry + pending
         if check_only:
             end = _complete_utf8(data) if following is not None else len(data)
@@ -199,24 +213,32 @@ def _bad_bytes(name: str, encoding: str, failure: _DecodeFailure) -> ResonanceEr
 
 
 def scan_text(path: Path, name: str, target: Path) -> TextFile:
-    """Find the encoding of ``path`` and, unless it is UTF-8, transcode it to the UTF-8 file ``target``."""
+    """Find the encoding of ``path`` and, unless it is UTF-8, transcode it to the UTF-8 file ``target``. The
+    file's sha256 is computed beside it and may still be running when this returns (``TextFile.sha256``)."""
     stat = path.stat()
-    digest = hashlib.sha256()
+    file_hash = FileHash(path)
+    try:
+        return _scan(path, name, target, file_hash, stat)
+    except BaseException:
+        file_hash.cancel()
+        raise
+
+
+def _scan(path: Path, name: str, target: Path, file_hash: FileHash, stat: os.stat_result) -> TextFile:
     with path.open("rb") as fh:
         head = fh.read(4)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return _transcode(path, target, "utf-16", digest, stat)
+        return _transcode(path, target, "utf-16", file_hash, stat)
     try:
-        _decode_stream(path, "utf-8", None, digest)
+        _decode_stream(path, "utf-8", None)
     except _DecodeFailure as failure:
         if failure.truncated or failure.good_non_ascii >= MOSTLY:
             raise _bad_bytes(name, "UTF-8", failure) from None
     else:
         encoding = "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-        return TextFile(path, encoding, path, digest.hexdigest(), stat.st_size, stat.st_mtime_ns)
-    digest = hashlib.sha256()
+        return TextFile(path, encoding, path, file_hash, stat.st_size, stat.st_mtime_ns)
     try:
-        return _transcode(path, target, "gb18030", digest, stat)
+        return _transcode(path, target, "gb18030", file_hash, stat)
     except _DecodeFailure as failure:
         if failure.truncated or failure.good_non_ascii >= MOSTLY:
             raise _bad_bytes(name, "GB18030", failure) from None
@@ -225,7 +247,7 @@ def scan_text(path: Path, name: str, target: Path) -> TextFile:
     candidate = guess.encoding if guess is not None else None
     if candidate and codecs.lookup(candidate).name not in ("utf-8", "gb18030"):
         try:
-            return _transcode(path, target, candidate, hashlib.sha256(), stat)
+            return _transcode(path, target, candidate, file_hash, stat)
         except _DecodeFailure:
             pass
     raise ResonanceError(
@@ -237,14 +259,14 @@ def scan_text(path: Path, name: str, target: Path) -> TextFile:
     )
 
 
-def _transcode(path: Path, target: Path, encoding: str, digest: hashlib._Hash, stat: os.stat_result) -> TextFile:
+def _transcode(path: Path, target: Path, encoding: str, file_hash: FileHash, stat: os.stat_result) -> TextFile:
     try:
         with target.open("w", encoding="utf-8", newline="") as sink:
-            _decode_stream(path, encoding, sink, digest)
+            _decode_stream(path, encoding, sink)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    return TextFile(path, encoding, target, digest.hexdigest(), stat.st_size, stat.st_mtime_ns)
+    return TextFile(path, encoding, target, file_hash, stat.st_size, stat.st_mtime_ns)
 
 
 def read_head(readable: Path, limit: int = 1 << 16) -> tuple[str, bool]:

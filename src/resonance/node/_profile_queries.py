@@ -84,12 +84,31 @@ class Items:
     targets: list[tuple[Plan, str]] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
     cost: int = 0
+    param_counts: list[int] = field(default_factory=list)
 
     def add(self, plan: Plan, stat: str, expr: str, *params: Any, cost: int = 1) -> None:
         self.exprs.append(expr)
         self.targets.append((plan, stat))
         self.params.extend(params)
+        self.param_counts.append(len(params))
         self.cost += cost
+
+    def split(self, parts: int) -> list[Items]:
+        """The same expressions as up to ``parts`` Items of about equal length, in order."""
+        size = max(1, -(-len(self.exprs) // max(parts, 1)))
+        out, used = [], 0
+        for start in range(0, len(self.exprs), size):
+            count = sum(self.param_counts[start : start + size])
+            out.append(
+                Items(
+                    exprs=self.exprs[start : start + size],
+                    targets=self.targets[start : start + size],
+                    params=self.params[used : used + count],
+                    param_counts=self.param_counts[start : start + size],
+                )
+            )
+            used += count
+        return out
 
     def sql(self, relation: str) -> str:
         body = ", ".join(f"{e} AS _{i}" for i, e in enumerate(self.exprs))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -40,10 +41,12 @@ class Run:
         self.unique_column: str | None = None  # a column with a distinct value per row, once one is known
         self.sample_rows = 0
 
-    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    def query(
+        self, sql: str, params: list[Any] | None = None, con: duckdb.DuckDBPyConnection | None = None
+    ) -> list[tuple[Any, ...]]:
         """Run ``sql``; a reading error becomes the source's ResonanceError (programming errors stay as they are)."""
         try:
-            return self.con.execute(sql, params or []).fetchall()
+            return (con or self.con).execute(sql, params or []).fetchall()
         except _PROGRAMMING:
             raise
         except duckdb.OutOfMemoryException:
@@ -56,6 +59,24 @@ class Run:
             ) from None
         except duckdb.Error as exc:
             raise self.source.explain(exc) from None
+
+    def query_small(self, items: q.Items, table: str) -> None:
+        """``items`` over a small ``table`` (one row group, which DuckDB scans on one thread), run as two queries
+        at once on cursors of their own, so that both cores work; the results land in the plans."""
+        halves = items.split(2)
+        if len(halves) < 2:
+            (row,) = self.query(items.sql(table), items.params)
+            items.store(row)
+            return
+
+        def run(half: q.Items) -> tuple[Any, ...]:
+            with self.con.cursor() as cursor:
+                (row,) = self.query(half.sql(table), half.params, cursor)
+            return row
+
+        with ThreadPoolExecutor(len(halves), thread_name_prefix="resonance-profile") as pool:
+            for half, row in zip(halves, pool.map(run, halves), strict=True):
+                half.store(row)
 
     def open(self) -> None:
         self.relation = self.source.relation(self.con, materialize=True)
@@ -73,8 +94,10 @@ class Run:
         for done, plan in enumerate(plans, start=1):
             build(plan, items)
             if items.cost >= q.QUERY_BUDGET or done == len(plans):
-                if items.exprs:
-                    (row,) = self.query(items.sql(relation or self.relation), items.params)
+                if items.exprs and relation:
+                    self.query_small(items, relation)
+                elif items.exprs:
+                    (row,) = self.query(items.sql(self.relation), items.params)
                     items.store(row)
                 items = q.Items()
                 self.tracker.at(start + share * done / len(plans))
@@ -105,7 +128,7 @@ class Run:
         text = [p for p in plans if p.kind == "text" and p.stats.get("non_null")]
         if text:
             sample = q.text_sample_sql(self.relation, text, self.rows, row_key(self.unique_column))
-            self.query(f"CREATE OR REPLACE TEMP TABLE _text_sample AS {sample}")
+            self.query(f"CREATE OR REPLACE TABLE _text_sample AS {sample}")  # not TEMP: cursors read it too
             self._wide(q.text_type_items, text, share=0.1, relation="_text_sample")
             self.query("DROP TABLE _text_sample")
         again = []
@@ -142,12 +165,12 @@ class Run:
             return
         key = row_key(self.unique_column) if self.unique_column else None
         self.query(
-            "CREATE OR REPLACE TEMP TABLE _profile_sample AS "
+            "CREATE OR REPLACE TABLE _profile_sample AS "  # not TEMP: query_small's cursors read it too
             + q.sample_sql(self.relation, self.sampled, sample_rows, self.rows, key=key)
         )
         if self.query("SELECT count(*) FROM _profile_sample")[0][0] < self.sample_rows:  # too few under the cutoff
             self.query(
-                "CREATE OR REPLACE TEMP TABLE _profile_sample AS "
+                "CREATE OR REPLACE TABLE _profile_sample AS "
                 + q.sample_sql(self.relation, self.sampled, sample_rows, self.rows, cutoff=False, key=key)
             )
         self.tracker.step()
@@ -156,8 +179,7 @@ class Run:
         for plan in heavy:
             items.add(plan, "candidates", f"approx_top_k(c{index[id(plan)]}, {2 * TOP_CANDIDATES})", cost=q.MAP_COST)
         if items.exprs:
-            (row,) = self.query(items.sql("_profile_sample"))
-            items.store(row)
+            self.query_small(items, "_profile_sample")
 
     def _value_counts(self, share: float) -> None:
         """Exact value→count maps of every column with at most TOP_EXACT_LIMIT distinct values: one UNPIVOT and
@@ -230,6 +252,10 @@ class Run:
 
     def _text_values(self, plan: q.Plan, top: int) -> None:
         """Exact value counts of a high-cardinality text column: the top values at or above k and the rest."""
+        if plan.name == self.unique_column and not plan.recast and self.k > 1:
+            # every value once: all below k, none published; grouping a million distinct strings finds nothing
+            plan.stats.update(top=[], suppressed=self.rows, exact_distinct=self.rows)
+            return
         sql = (
             f"WITH g AS (SELECT {plan.expr} AS v, count(*) AS c FROM {self.relation} "
             f"WHERE {plan.expr} IS NOT NULL GROUP BY ALL) "
@@ -386,8 +412,11 @@ class Run:
                 return [], 0
             index = {id(p): i for i, p in enumerate(self.sampled)}
             pairs = [(a, b) for a in range(len(usable)) for b in range(a + 1, len(usable))]
-            body = ", ".join(f"corr(c{index[id(usable[a])]}, c{index[id(usable[b])]})" for a, b in pairs)
-            (row,) = self.query(f"SELECT {body} FROM _profile_sample")
+            items, found = q.Items(), q.Plan(-1, "correlations", "DOUBLE")  # ``found`` collects the results
+            for a, b in pairs:
+                items.add(found, f"{a},{b}", f"corr(c{index[id(usable[a])]}, c{index[id(usable[b])]})")
+            self.query_small(items, "_profile_sample")
+            row = tuple(found.stats[f"{a},{b}"] for a, b in pairs)
             self.query("DROP TABLE IF EXISTS _profile_sample")
         out = []
         for (a, b), r in zip(pairs, row, strict=True):

@@ -19,6 +19,7 @@ from resonance.node.sensitivity.grading import GradeDecision, GradeProposal, Rea
 from resonance.node.sources import Source, quote_ident
 
 SENSITIVITY_SAMPLE = 10_000
+COLUMNS_PER_QUERY = 50  # sensitivity samples fetched by one query
 SEED = 42
 # the registry fields a node may set on its catalog entry (the owner is always the node's organisation)
 REGISTRY_FIELDS = (
@@ -68,18 +69,19 @@ def scan_sensitivity(
         relation = source.relation(con, materialize=True)
         draws = _SensitivityDraws(con, relation, prof)
         try:
-            return [
-                scan_counts(
-                    column.name,
-                    draws.values(column),
-                    seed=SEED,
-                    population=(prof.rows, prof.rows - column.nulls),
-                    sampling="row-hash",
-                )
-                for column in prof.columns
-            ]
+            drawn = draws.all()
         finally:
             draws.drop()
+    return [
+        scan_counts(
+            column.name,
+            drawn[column.name],
+            seed=SEED,
+            population=(prof.rows, prof.rows - column.nulls),
+            sampling="row-hash",
+        )
+        for column in prof.columns
+    ]
 
 
 class _SensitivityDraws:
@@ -96,6 +98,7 @@ class _SensitivityDraws:
     def __init__(self, con: duckdb.DuckDBPyConnection, relation: str, prof: Profile) -> None:
         self.con, self.relation, self.rows = con, relation, prof.rows
         self.key = _row_sample.row_key(prof.unique_column)
+        self.columns = [c.name for c in prof.columns]
         self.tables: dict[str, str] = {}  # column → the keyed copy its sample is drawn from
         wanted = {
             c.name: 1.5 * SENSITIVITY_SAMPLE / (prof.rows - c.nulls)
@@ -114,23 +117,38 @@ class _SensitivityDraws:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
         self.tables.update(dict.fromkeys(names, table))
 
-    def values(self, column: Any) -> list[tuple[Any, ...]]:
-        """(value as text, times drawn, passes the identifier screen) for the column's sample."""
-        name = quote_ident(column.name)
-        table = self.tables.get(column.name)
-        if table is None:  # every non-null value
-            return self._grouped(f"SELECT {name} AS v FROM {self.relation} WHERE {name} IS NOT NULL")
-        first = f"WHERE {name} IS NOT NULL ORDER BY {{}} LIMIT {SENSITIVITY_SAMPLE}"
-        draws = self._grouped(f"SELECT {name} AS v FROM {table} " + first.format(_row_sample.KEY))
-        if sum(times for _, times, _ in draws) < SENSITIVITY_SAMPLE:  # short under the cutoff: use every row
-            keyed = _row_sample.keyed_rows_sql(self.relation, [name], 1.0, self.key)
-            draws = self._grouped(f"SELECT {name} AS v FROM ({keyed}) " + first.format(_row_sample.KEY))
-        return draws
+    def all(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every column's sample as (value as text, times drawn, passes the identifier screen) rows, fetched
+        ``COLUMNS_PER_QUERY`` columns to a query (one ``UNION ALL`` branch each)."""
+        columns = list(self.columns)
+        drawn: dict[str, list[tuple[Any, ...]]] = {name: [] for name in columns}
+        for start in range(0, len(columns), COLUMNS_PER_QUERY):
+            chunk = columns[start : start + COLUMNS_PER_QUERY]
+            for index, value, times, candidate in self._grouped([self._branch(name) for name in chunk]):
+                drawn[chunk[index]].append((value, times, candidate))
+        for name, rows in drawn.items():
+            if name in self.tables and sum(times for _, times, _ in rows) < SENSITIVITY_SAMPLE:
+                # short under its copy's cutoff: draw it from every row
+                keyed = _row_sample.keyed_rows_sql(self.relation, [quote_ident(name)], 1.0, self.key)
+                drawn[name] = [row[1:] for row in self._grouped([self._branch(name, f"({keyed})")])]
+        return drawn
 
-    def _grouped(self, rows_sql: str) -> list[tuple[Any, ...]]:
+    def _branch(self, name: str, table: str | None = None) -> str:
+        quoted = quote_ident(name)
+        table = table or self.tables.get(name)
+        if table is None:  # every non-null value
+            return f"SELECT {quoted} AS v FROM {self.relation} WHERE {quoted} IS NOT NULL"
+        return (
+            f"SELECT {quoted} AS v FROM {table} WHERE {quoted} IS NOT NULL "
+            f"ORDER BY {_row_sample.KEY} LIMIT {SENSITIVITY_SAMPLE}"
+        )
+
+    def _grouped(self, branches: list[str]) -> list[tuple[Any, ...]]:
+        union = " UNION ALL ".join(
+            f"(SELECT {i} AS i, CAST(v AS VARCHAR) AS v FROM ({sql}))" for i, sql in enumerate(branches)
+        )
         return self.con.execute(
-            f"SELECT v, count(*), regexp_matches(v, ?) FROM (SELECT CAST(v AS VARCHAR) AS v FROM ({rows_sql})) "
-            "GROUP BY v",
+            f"SELECT i, v, count(*), regexp_matches(v, ?) FROM ({union}) GROUP BY i, v",
             [candidate_pattern()],
         ).fetchall()
 

@@ -18,7 +18,7 @@ import re
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
@@ -67,10 +67,11 @@ class Source:
         self.view_name = f"source_{uuid.uuid4().hex[:12]}"
         self._files: list[Path] = []  # originals whose change or disappearance makes the source stale
         self._stats: dict[Path, tuple[int, int]] = {}
-        self._hashes: dict[Path, tuple[tuple[int, int], str]] = {}
+        self._hashes: dict[Path, tuple[tuple[int, int], str | Callable[[], str]]] = {}
 
     # -- identity ---------------------------------------------------------------------------------------------
-    def _watch(self, path: Path, sha256: str | None = None) -> None:
+    def _watch(self, path: Path, sha256: str | Callable[[], str] | None = None) -> None:
+        """Refuse the source once ``path`` changes; ``sha256``: its hash, or a function that waits for it."""
         stat = path.stat()
         self._files.append(path)
         self._stats[path] = (stat.st_size, stat.st_mtime_ns)
@@ -83,8 +84,10 @@ class Source:
         cached = self._hashes.get(path)
         if cached is None or cached[0] != key:
             cached = (key, file_sha256(path))
-            self._hashes[path] = cached
-        return cached[1]
+        elif callable(cached[1]):
+            cached = (key, cached[1]())
+        self._hashes[path] = cached
+        return str(cached[1])
 
     def fingerprint(self) -> str:
         """A version hash: sha256 over the file bytes (cached while size and mtime stay the same)."""

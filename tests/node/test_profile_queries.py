@@ -79,7 +79,8 @@ def _shuffled_copies(tmp_path: Path, with_id: bool) -> tuple[Path, Path]:
     body = (
         f"SELECT {'i, ' if with_id else ''}i % 3 AS t, CASE WHEN i % 4 = 0 THEN NULL "
         "ELSE '13' || lpad((i * 7919 % 1000000000)::VARCHAR, 9, '0') END AS phone, "
-        "CASE WHEN i % 10 = 0 THEN i::VARCHAR ELSE 'note ' || (i % 50) END AS note FROM range(60000) r(i)"
+        "CASE WHEN i % 10 = 0 THEN i::VARCHAR ELSE 'note ' || (i % 50) END AS note, "
+        "CASE WHEN i % 5 = 0 THEN 'r' || i END AS rare FROM range(60000) r(i)"
     )
     ordered, shuffled = tmp_path / "ordered.csv", tmp_path / "shuffled.csv"
     with duckdb.connect() as con:
@@ -108,6 +109,7 @@ def test_samples_do_not_depend_on_the_order_of_rows(tmp_path: Path, with_id: boo
     scans = {s["column"]: s for s in results[0][0]}
     assert scans["phone"]["sampling"] == "row-hash" and scans["phone"]["sampled"] == 10_000
     assert scans["note"]["sampled"] == 10_000 and scans["t"]["non_null"] == 60_000
+    assert (scans["rare"]["non_null"], scans["rare"]["sampled"]) == (12_000, 10_000)  # drawn from every row
     assert scans["phone"]["flagged_kinds"] == ["mobile"]
 
 

@@ -19,7 +19,7 @@ from resonance.node.sensitivity.grading import GradeDecision, GradeProposal, Rea
 from resonance.node.sources import Source, quote_ident
 
 SENSITIVITY_SAMPLE = 10_000
-COLUMNS_PER_QUERY = 50  # sensitivity samples fetched by one query
+COLUMNS_PER_QUERY = 10  # sensitivity samples fetched by one query (each holds a top-N state of a few MB)
 SEED = 42
 # the registry fields a node may set on its catalog entry (the owner is always the node's organisation)
 REGISTRY_FIELDS = (
@@ -90,10 +90,12 @@ class _SensitivityDraws:
     The rows with the smallest keys hold a column's first ``SENSITIVITY_SAMPLE`` non-null values when about
     1.5 × as many non-null values of it lie under the cutoff: a fraction ``1.5 × SENSITIVITY_SAMPLE / non-null``
     of the rows. Dense columns share one copy of every column of the rows under the largest such fraction up
-    to ``SHARED_FRACTION``; sparser columns get one narrow copy of just those columns. A column found short
-    under its copy's cutoff (one chance in very many) is drawn from the whole table."""
+    to ``SHARED_FRACTION``; sparser columns up to ``COPIED_FRACTION`` get one narrow copy of just those columns;
+    the sparsest are drawn from the whole table (a copy of most rows would only cost memory). So is a column
+    found short under its copy's cutoff (one chance in very many)."""
 
     SHARED_FRACTION = 0.05
+    COPIED_FRACTION = 0.5
 
     def __init__(self, con: duckdb.DuckDBPyConnection, relation: str, prof: Profile) -> None:
         self.con, self.relation, self.rows = con, relation, prof.rows
@@ -106,7 +108,8 @@ class _SensitivityDraws:
             if prof.rows - c.nulls > SENSITIVITY_SAMPLE
         }
         dense = {n: f for n, f in wanted.items() if f <= self.SHARED_FRACTION}
-        sparse = {n: f for n, f in wanted.items() if n not in dense}
+        sparse = {n: f for n, f in wanted.items() if self.SHARED_FRACTION < f <= self.COPIED_FRACTION}
+        self.direct = [n for n, f in wanted.items() if f > self.COPIED_FRACTION]
         if dense:
             self._copy("_sensitivity_rows", ["*"], max(dense.values()), dense)
         if sparse:
@@ -135,6 +138,8 @@ class _SensitivityDraws:
 
     def _branch(self, name: str, table: str | None = None) -> str:
         quoted = quote_ident(name)
+        if table is None and name in self.direct:
+            table = f"({_row_sample.keyed_rows_sql(self.relation, [quoted], 1.0, self.key)})"
         table = table or self.tables.get(name)
         if table is None:  # every non-null value
             return f"SELECT {quoted} AS v FROM {self.relation} WHERE {quoted} IS NOT NULL"

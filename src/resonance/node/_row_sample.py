@@ -2,10 +2,12 @@
 
 A parallel CSV reader appends rows in the order its threads finish, a SQL table has no order at all, and a
 Parquet file has the file's; DuckDB's seeded ``USING SAMPLE reservoir(…) REPEATABLE`` follows that order, so
-it draws other rows when the order changes (and runs on one thread). Here a row's key is ``hash(row)`` over
-all its values: a row is in a sample when its key is below a cutoff, and "the first n" are the n smallest
-keys. The same data then gives the same sample whatever its order or format (the CSV and its Parquet copy
-agree), and rows that tie on the key are equal, so which of them is taken does not matter.
+it draws other rows when the order changes (and runs on one thread). Here a row's key is a hash of its values,
+of all of them or of one column that holds a distinct value in every row: a row is in a sample when its key
+is below a cutoff, and "the first n" are the n smallest keys. The same data then gives the same sample
+whatever its order or format (the CSV and its Parquet copy agree), and rows that tie on the key are equal, so
+which of them is taken does not matter. Rows that repeat are drawn together (all copies or none): a sample of
+a table of many duplicate rows is coarser than a reservoir's, though still unbiased.
 """
 
 from __future__ import annotations

@@ -217,7 +217,8 @@ def _query_kind(sql: str) -> str:
         ("SEMI JOIN", "exact counts of candidate values (semi-join per column)"),
         ("UNPIVOT", "exact value counts (UNPIVOT + GROUP BY)"),
         ("WITH g AS", "top values of high-cardinality text (GROUP BY per column)"),
-        ("hash(t)", "duplicate rows (hash of the row, GROUP BY)"),
+        ("hash(*COLUMNS(*))", "duplicate rows (hash of the row, GROUP BY)"),
+        ("count(DISTINCT", "unique-column check (one exact distinct count)"),
         ("lag(epoch", "time granularity (DISTINCT + window per time column)"),
         ("histogram(", "histograms and exact counts of candidates"),
         ("count_if(date_trunc", "histograms and exact counts of candidates"),
@@ -767,7 +768,7 @@ def phases(measure: Measure) -> str:
         ("open: encoding scan + sha256 + sniff", p.get("open", 0.0)),
         ("profile", p.get("profile", 0.0)),
         ("quality (assess)", p.get("quality", 0.0)),
-        ("sensitivity: DuckDB reservoir samples", p.get("sensitivity", 0.0) - sens_python),
+        ("sensitivity: DuckDB samples (by row hash)", p.get("sensitivity", 0.0) - sens_python),
         ("sensitivity: Python recognizers", sens_python),
         ("grade", p.get("grade", 0.0)),
     ]

@@ -44,9 +44,11 @@ class LocalDataset(_Base):
 
 
 def open_catalog(url: str) -> sessionmaker[Session]:
-    engine = create_engine(url)
-    _Base.metadata.create_all(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    """Sessions on the node catalog at ``url``, its schema brought up to date first (``catalog_schema``)."""
+    from resonance.node.catalog_schema import ensure_schema
+
+    ensure_schema(url)
+    return sessionmaker(create_engine(url), expire_on_commit=False)
 
 
 def add(session: Session, **fields: Any) -> LocalDataset:

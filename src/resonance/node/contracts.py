@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from resonance.errors import NotFound, ResonanceError
 from resonance.node import keys
+from resonance.node.catalog_schema import ensure_schema
 from resonance.node.home import NodeHome
 from resonance.policy.enforce import decide
 from resonance.policy.terms import ContractTerms, Decision, JobRequest
@@ -71,8 +72,8 @@ def _session(home: NodeHome) -> Session:
     factory = _factories.get(url)
     if factory is None:
         home.path.mkdir(parents=True, exist_ok=True)
+        ensure_schema(url)
         engine = create_engine(url, connect_args={"timeout": 30})
-        _Base.metadata.create_all(engine)
         factory = _factories[url] = sessionmaker(engine, expire_on_commit=False)
     return factory()
 

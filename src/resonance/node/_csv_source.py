@@ -159,8 +159,20 @@ class CsvSource(Source):
 def _create_table(con: duckdb.DuckDBPyConnection, name: str, reader: str) -> None:
     """``CREATE TABLE name AS SELECT * FROM reader``, in whatever order the parallel readers finish: nothing
     downstream depends on the order of rows (samples are drawn by row hash, ``_row_sample``), and keeping file
-    order needs buffers that, under the profiler's memory limit, made the read twice as slow."""
-    con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {reader}")
+    order needs buffers that, under the profiler's memory limit, made the read twice as slow. A very wide file
+    (thousands of columns) is the exception: each reader thread then holds a block per column, which can
+    exceed the limit, and the read is done again in file order, which appends as it goes."""
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {reader}")
+        return
+    except duckdb.OutOfMemoryException:
+        pass
+    (previous,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone() or (False,)
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {reader}")
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if previous else 'false'}")
 
 
 def _converting_column(message: str) -> str | None:

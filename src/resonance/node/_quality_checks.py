@@ -42,6 +42,7 @@ TYPE_ALIASES = {
     "boolean": "BOOLEAN",
     "bool": "BOOLEAN",
 }
+EXPRESSIONS_PER_QUERY = 2 * q.COLUMNS_PER_QUERY
 RULES = ("type", "min", "max", "regex", "enum", "unit", "required")
 
 
@@ -170,9 +171,11 @@ def count_violations(
             high + spread,
         )
         items.add(plan, "outlier_checked", f"count_if(isfinite({plan.expr}))")
-    if items.exprs:
-        (row,) = _run(con, items.sql(relation), items.params)
-        items.store(row)
+    # One scan per chunk of aggregates: a single query over thousands of columns holds every aggregate's state
+    # per thread at once (1.25 GB for 10,000 columns, over the node's 1 GB).
+    for part in items.split(-(-len(items.exprs) // EXPRESSIONS_PER_QUERY)) if items.exprs else []:
+        (row,) = _run(con, part.sql(relation), part.params)
+        part.store(row)
     for plan in plans:
         stats = plan.stats
         if "outliers" in stats:

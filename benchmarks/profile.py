@@ -219,7 +219,7 @@ def _query_kind(sql: str) -> str:
         ("WITH g AS", "top values of high-cardinality text (GROUP BY per column)"),
         ("hash(*COLUMNS(*))", "duplicate rows (hash of the row, GROUP BY)"),
         ("count(DISTINCT", "unique-column check (one exact distinct count)"),
-        ("lag(epoch", "time granularity (DISTINCT + window per time column)"),
+        ("lag(epoch", "time granularity (sorted steps per time column)"),
         ("histogram(", "histograms and exact counts of candidates"),
         ("count_if(date_trunc", "histograms and exact counts of candidates"),
         ("approx_count_distinct", "basic statistics (one wide scan)"),

@@ -268,3 +268,21 @@ def test_a_unique_text_column_is_not_grouped_and_profiles_the_same(
     assert fast.unique_column == "serial" and grouped.unique_column == "serial"  # found by its exact count instead
     assert fast.column("serial").as_dict() == grouped.column("serial").as_dict()
     assert fast.column("serial").suppressed_values == 30000 and fast.column("serial").top_values == []
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        "TIMESTAMP '2024-01-01' + to_minutes((i // 3)::BIGINT)",  # each time three times
+        "CASE WHEN i % 7 = 0 THEN NULL ELSE TIMESTAMP '2024-01-01' + to_seconds((i * i % 5000)::BIGINT) END",
+        "CASE WHEN i % 50 = 0 THEN 'infinity'::TIMESTAMP ELSE TIMESTAMP '2024-01-01' + to_hours(i::BIGINT) END",
+        "DATE '2024-01-01' + (i % 40)::INTEGER",
+    ],
+)
+def test_granularity_without_distinct_is_granularity_with_it(values: str) -> None:
+    with duckdb.connect() as con:
+        con.execute(f"CREATE TABLE t AS SELECT {values} AS x FROM range(3000) r(i)")
+        (plan,) = _plans(con)
+        sorted_all = con.execute(q.granularity_sql("t", plan, mostly_distinct=True)).fetchall()
+        distinct_first = con.execute(q.granularity_sql("t", plan)).fetchall()
+    assert sorted_all == distinct_first and sorted_all

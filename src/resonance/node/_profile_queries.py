@@ -327,13 +327,19 @@ def sample_cutoff(rows: int, total: int) -> int:
     return min(2**64 - 1, int(2**64 * min(1.0, 1.5 * rows / total)))
 
 
-def granularity_sql(relation: str, plan: Plan) -> str:
-    """The most common step between consecutive distinct times: (seconds, steps with it, all steps)."""
+def granularity_sql(relation: str, plan: Plan, *, mostly_distinct: bool = False) -> str:
+    """The most common step between consecutive distinct times: (seconds, steps with it, all steps).
+
+    ``mostly_distinct``: most values occur once, so the times are sorted as they are and the zero steps between
+    repeats are dropped, which gives the same steps as sorting the distinct times but skips hashing every value
+    (a third of the CPU on a million timestamps); with many repeats, DISTINCT first leaves far less to sort."""
+    distinct = "" if mostly_distinct else "DISTINCT "
+    steps = "d > 0 AND NOT isnan(d)" if mostly_distinct else "d IS NOT NULL"  # inf - inf between repeats is NaN
     return (
         "SELECT d, c, sum(c) OVER () FROM (SELECT d, count(*) AS c FROM ("
         "SELECT epoch(x) - lag(epoch(x)) OVER (ORDER BY x) AS d FROM ("
-        f"SELECT DISTINCT {plan.expr} AS x FROM {relation} WHERE {plan.expr} IS NOT NULL)"
-        ") WHERE d IS NOT NULL GROUP BY d) ORDER BY c DESC, d LIMIT 1"
+        f"SELECT {distinct}{plan.expr} AS x FROM {relation} WHERE {plan.expr} IS NOT NULL)"
+        f") WHERE {steps} GROUP BY d) ORDER BY c DESC, d LIMIT 1"
     )
 
 

@@ -430,7 +430,8 @@ class Run:
         timed = [(p, c) for p, c in zip(self.plans, columns, strict=True) if c.time_coverage is not None]
         with self.tracker.phase("time", len(timed)):
             for plan, col in timed:
-                found = self.query(q.granularity_sql(self.relation, plan))
+                distinct, non_null = plan.stats.get("distinct") or 0, plan.stats.get("non_null") or 0
+                found = self.query(q.granularity_sql(self.relation, plan, mostly_distinct=distinct > non_null / 2))
                 self.tracker.step()
                 if not found or col.time_coverage is None:
                     continue

@@ -9,16 +9,16 @@ were migrations. A catalog written by a newer ``resonance`` than this one is ref
 from __future__ import annotations
 
 import threading
-from importlib import resources
 
 from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, create_engine
 from sqlalchemy.exc import DatabaseError
 
 from resonance.errors import ResonanceError
+from resonance.registry import db
+
+MIGRATIONS = ("resonance.node", "catalog_migrations")
 
 _current: set[str] = set()  # catalogs already brought to the head revision in this process
 _lock = threading.Lock()
@@ -31,24 +31,14 @@ def target_metadata() -> list[MetaData]:
     return [catalog.LocalDataset.metadata, contracts.LocalContract.metadata]
 
 
-def alembic_config(url: str) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(resources.files("resonance.node").joinpath("catalog_migrations")))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return config
-
-
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
-    assert head is not None
-    return head
+    return db.head_revision(MIGRATIONS)
 
 
 def current_revision(url: str) -> str | None:
     engine = create_engine(url)
     try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+        return db.current_revision(engine)
     finally:
         engine.dispose()
 
@@ -61,7 +51,8 @@ def ensure_schema(url: str) -> None:
         where = url.removeprefix("sqlite:///")
         try:
             found = current_revision(url)
-            known = {s.revision for s in ScriptDirectory.from_config(alembic_config(url)).walk_revisions()}
+            config = db.alembic_config(url, MIGRATIONS)
+            known = {s.revision for s in ScriptDirectory.from_config(config).walk_revisions()}
             if found is not None and found not in known:
                 raise ResonanceError(
                     what=f"the node catalog is at schema revision {found!r}, which this resonance does not know",
@@ -70,12 +61,12 @@ def ensure_schema(url: str) -> None:
                     code="catalog_too_new",
                     status=409,
                 )
-            command.upgrade(alembic_config(url), "head")
+            command.upgrade(config, "head")
         except DatabaseError as exc:
             raise ResonanceError(
                 what=f"the node catalog cannot be opened: {str(exc.orig).strip()}",
                 where=where,
-                fix="check that it is the node's catalog.db and not damaged; restore it from a backup if it is",
+                fix="check that it is the node's catalog.sqlite and not damaged; restore it from a backup if it is",
                 code="catalog_unreadable",
                 status=500,
             ) from None

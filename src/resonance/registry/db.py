@@ -82,16 +82,20 @@ def retry_when_locked(work: Callable[[], T], *, attempts: int = 5, pause: float 
     raise AssertionError("unreachable")
 
 
-def alembic_config(url: str) -> Config:
-    script_location = str(resources.files("resonance.registry").joinpath("migrations"))
+REGISTRY_MIGRATIONS = ("resonance.registry", "migrations")
+
+
+def alembic_config(url: str, migrations: tuple[str, str] = REGISTRY_MIGRATIONS) -> Config:
+    """Alembic's configuration for the database at ``url`` and the migrations in (package, folder)."""
+    package, folder = migrations
     config = Config()
-    config.set_main_option("script_location", script_location)
+    config.set_main_option("script_location", str(resources.files(package).joinpath(folder)))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
-def head_revision() -> str:
-    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+def head_revision(migrations: tuple[str, str] = REGISTRY_MIGRATIONS) -> str:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://", migrations))
     head = script.get_current_head()
     assert head is not None
     return head

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from resonance.node import _row_sample
 from resonance.node._row_sample import ROW_HASH, keyed_rows_sql
 from resonance.node.sources import quote_ident
 
@@ -324,7 +325,7 @@ def sample_sql(
 
 def sample_cutoff(rows: int, total: int) -> int:
     """A 64-bit hash below which about 1.5 × ``rows`` of ``total`` uniformly hashed rows fall."""
-    return min(2**64 - 1, int(2**64 * min(1.0, 1.5 * rows / total)))
+    return _row_sample.cutoff(1.5 * rows / total)  # (sample_sql's argument ``cutoff`` is a flag)
 
 
 def granularity_sql(relation: str, plan: Plan, *, mostly_distinct: bool = False) -> str:
